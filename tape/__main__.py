@@ -1,0 +1,3 @@
+from tape.cli import main
+
+main()
