@@ -13,6 +13,8 @@ import click
 # name shown in `tape --help` -> (module under tape.commands, one-line help)
 COMMANDS: dict[str, tuple[str, str]] = {
     "demo": ("demo", "Run the demo backtest on the shipped sample tape."),
+    "backtest": ("backtest", "Backtest a run config by replaying a tape through the live operators."),
+    "strategies": ("strategies", "List the shipped strategies and their parameters."),
     "kafka": ("kafka", "Start, stop or inspect the local Kafka broker."),
     "topics": ("topics", "Create or list Kafka topics from the declarative spec."),
     "record": ("record", "Record Kafka topics (offset or time range) into a tape archive."),

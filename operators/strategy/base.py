@@ -1,0 +1,148 @@
+"""`Strategy`: the base class of every strategy, with its two callback styles.
+
+A strategy declares pydantic ``Params``, the streaming indicators it needs per instrument, and returns
+*target positions* — never orders, never the clock. Two ways to write the decision:
+
+* ``on_bar(bar, ind, ctx)``: called once per bar in event-time order across the universe, with the bar
+  and the indicators' current values; it calls ``ctx.target(instrument, quantity)``.
+* ``on_batch(bars, ind, ctx)``: the vectorised path, called with one instrument's bars of a batch as
+  arrays and the indicators as arrays; it returns the target quantity per bar (NaN = no change).
+
+Both paths see the same indicator values (indicators are computed incrementally per batch, and
+batch size does not change their output), so a strategy written either way trades identically.
+
+Examples
+--------
+>>> from pydantic import BaseModel
+>>> from operators.indicators import EMA
+>>> class EmaCross(Strategy):
+...     class Params(BaseModel):
+...         fast: int = 10
+...         slow: int = 30
+...         qty: float = 100.0
+...     def indicators(self, p):
+...         return {"fast": EMA(p.fast), "slow": EMA(p.slow)}
+...     def on_bar(self, bar, ind, ctx):
+...         ctx.target(bar.instrument, self.p.qty if ind.fast > ind.slow else 0.0)
+>>> EmaCross({"fast": 5}).p
+Params(fast=5, slow=30, qty=100.0)
+>>> EmaCross({"fats": 5})
+Traceback (most recent call last):
+...
+schemas.errors.ConfigError: EmaCross params: fats: Extra inputs are not permitted
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from schemas.errors import ConfigError
+
+
+class _NoParams(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class BarView:
+    """One bar as attributes (``bar.close``…); the engine reuses the object, so do not keep it."""
+
+    __slots__ = ("instrument", "open", "high", "low", "close", "volume", "ts_event", "ts_init")
+
+    def __repr__(self) -> str:
+        return (
+            f"Bar({self.instrument} o={self.open} h={self.high} l={self.low} c={self.close} "
+            f"v={self.volume} ts_event={self.ts_event})"
+        )
+
+
+class Bars:
+    """One instrument's bars of a batch as arrays: ``open``, ``high``, ``low``, ``close``, ``volume``, ``ts_event``."""
+
+    __slots__ = ("instrument", "open", "high", "low", "close", "volume", "ts_event")
+
+    def __init__(self, instrument: str, columns: dict[str, np.ndarray]):
+        self.instrument = instrument
+        for name in ("open", "high", "low", "close", "volume", "ts_event"):
+            setattr(self, name, columns[name])
+
+    def __len__(self) -> int:
+        return len(self.close)
+
+
+class Context:
+    """What a strategy may ask of the engine while it decides: the time, the universe, targets.
+
+    Positions and fills are deliberately absent: strategies emit targets and the execution stage
+    owns positions (DESIGN §1.4), which keeps the dataflow acyclic and replay exact.
+    """
+
+    __slots__ = ("universe", "ts_event", "_targets", "_pending", "_last_bars")
+
+    def __init__(self, universe: tuple[str, ...]):
+        self.universe = universe
+        self.ts_event = 0
+        self._targets: dict[str, float] = {}
+        self._pending: dict[str, tuple[float, str]] = {}
+        self._last_bars: dict[str, dict[str, float]] = {}
+
+    def target(self, instrument: str, quantity: float, reason: str = "") -> None:
+        """Ask for a position of ``quantity`` (signed) in ``instrument`` from now on."""
+        self._pending[instrument] = (float(quantity), reason)
+
+    def target_of(self, instrument: str) -> float:
+        """The last target set for ``instrument`` (0 before any)."""
+        pending = self._pending.get(instrument)
+        return pending[0] if pending is not None else self._targets.get(instrument, 0.0)
+
+    def last(self, instrument: str) -> dict[str, float] | None:
+        """The latest bar seen of ``instrument`` as a dict (open, high, low, close, volume, ts_event), or None."""
+        return self._last_bars.get(instrument)
+
+
+class Strategy:
+    """Base class of strategies; see the module docstring for an example."""
+
+    Params: ClassVar[type[BaseModel]] = _NoParams
+
+    def __init__(self, params: BaseModel | dict[str, Any] | None = None):
+        self.p = self.validate_params(params)
+
+    @classmethod
+    def validate_params(cls, params: BaseModel | dict[str, Any] | None) -> BaseModel:
+        """Validate ``params`` against ``Params``; raise `ConfigError` naming the bad field."""
+        if isinstance(params, cls.Params):
+            return params
+        data = params.model_dump() if isinstance(params, BaseModel) else dict(params or {})
+        model = cls.Params
+        if model.model_config.get("extra") != "forbid":
+            model = type(model.__name__, (model,), {"model_config": ConfigDict(extra="forbid")})
+        try:
+            return model(**data)
+        except ValidationError as e:
+            problems = "; ".join(
+                f"{'.'.join(str(part) for part in err['loc'])}: {err['msg']}" for err in e.errors()
+            )
+            raise ConfigError(f"{cls.__name__} params: {problems}") from None
+
+    @property
+    def vectorised(self) -> bool:
+        """Whether the strategy implements the vectorised ``on_batch`` path."""
+        return type(self).on_batch is not Strategy.on_batch
+
+    def indicators(self, p: BaseModel) -> dict[str, Any]:
+        """The streaming indicators kept per instrument, by name (none by default)."""
+        return {}
+
+    def validate_universe(self, universe: tuple[str, ...]) -> None:
+        """Raise `ConfigError` if the strategy cannot trade ``universe`` (e.g. pairs need two)."""
+
+    def on_bar(self, bar: BarView, ind: Any, ctx: Context) -> None:
+        """Decide on one bar; call ``ctx.target``. Needed unless ``on_batch`` is implemented."""
+        raise NotImplementedError(f"{type(self).__name__} implements neither on_bar nor on_batch")
+
+    def on_batch(self, bars: Bars, ind: Any, ctx: Context) -> np.ndarray:
+        """Vectorised decision over one instrument's bars: the target per bar (NaN = keep)."""
+        raise NotImplementedError
