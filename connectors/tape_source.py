@@ -38,13 +38,17 @@ from schemas.batch import EventBatch
 
 
 class _TapePartition(StatefulSourcePartition[EventBatch, int]):
-    def __init__(self, reader: TapeReader, topics: list[str] | None, max_rows: int, skip: int, progress: bool):
+    def __init__(
+        self, reader: TapeReader, topics: list[str] | None, max_rows: int, skip: int, progress: bool
+    ):
         self._batches: Iterator[EventBatch] = reader.batches(topics, max_rows=max_rows)
         self._emitted = 0
         for _ in range(skip):
             next(self._batches, None)
             self._emitted += 1
-        self._bar = tqdm(total=reader.count(topics), unit="ev", unit_scale=True, disable=not progress, desc="replay")
+        self._bar = tqdm(
+            total=reader.count(topics), unit="ev", unit_scale=True, disable=not progress, desc="replay"
+        )
 
     def next_batch(self) -> list[EventBatch]:
         batch = next(self._batches, None)
@@ -77,7 +81,13 @@ class TapeSource(FixedPartitionedSource[EventBatch, int]):
         Show a progress bar (events replayed / total).
     """
 
-    def __init__(self, path: str | Path, topics: list[str] | None = None, max_rows: int = 65_536, progress: bool = False):
+    def __init__(
+        self,
+        path: str | Path,
+        topics: list[str] | None = None,
+        max_rows: int = 65_536,
+        progress: bool = False,
+    ):
         self.path = Path(path)
         self.topics = topics
         self.max_rows = max_rows
@@ -87,4 +97,6 @@ class TapeSource(FixedPartitionedSource[EventBatch, int]):
         return ["tape"]
 
     def build_part(self, step_id: str, for_part: str, resume_state: int | None) -> _TapePartition:
-        return _TapePartition(TapeReader(self.path), self.topics, self.max_rows, resume_state or 0, self.progress)
+        return _TapePartition(
+            TapeReader(self.path), self.topics, self.max_rows, resume_state or 0, self.progress
+        )

@@ -45,7 +45,8 @@ class StrategyConfig(_Strict):
     id: str = Field(default="", description="Strategy id in events; defaults to the name.")
     params: dict[str, Any] = Field(default_factory=dict)
     callback: Literal["auto", "batch", "bar"] = Field(
-        default="auto", description="Force the vectorised (batch) or per-event (bar) path; auto prefers batch."
+        default="auto",
+        description="Force the vectorised (batch) or per-event (bar) path; auto prefers batch.",
     )
 
     @property
@@ -66,14 +67,18 @@ class DataConfig(_Strict):
 
 class RunConfig(_Strict):
     strategy: StrategyConfig
-    universe: list[str] | None = Field(default=None, description="Instruments traded; None = all in the data.")
+    universe: list[str] | None = Field(
+        default=None, description="Instruments traded; None = all in the data."
+    )
     benchmark: str | None = Field(default=None, description="Instrument used for alpha/beta.")
     data: DataConfig = DataConfig()
     account: AccountConfig = AccountConfig()
     exchange: ExchangeConfig = Field(default_factory=ExchangeConfig)
     executor: ExecutorConfig = Field(default_factory=ExecutorConfig)
     risk: RiskLimits = Field(default_factory=RiskLimits)
-    flatten_on_halt: bool = Field(default=False, description="On HALT or kill switch, also flatten positions.")
+    flatten_on_halt: bool = Field(
+        default=False, description="On HALT or kill switch, also flatten positions."
+    )
     metrics: MetricsConfig = Field(default_factory=MetricsConfig)
 
     @classmethod

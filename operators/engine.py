@@ -242,9 +242,15 @@ class _Sweep:
                 row_events += stage.on_target(target)
                 touched.add(target["instrument"])
             for name, event in row_events:
-                if name == "Fill" and event["strategy_id"] == strategy_id and event["account_id"] == account_id:
+                if (
+                    name == "Fill"
+                    and event["strategy_id"] == strategy_id
+                    and event["account_id"] == account_id
+                ):
                     signed = _SIGN[event["side"]] * event["quantity"]
-                    fills.append((row, event["instrument"], signed, -signed * event["price"] - event["commission"]))
+                    fills.append(
+                        (row, event["instrument"], signed, -signed * event["price"] - event["commission"])
+                    )
                 elif name == "RiskAlert" and event["action"] == "HALT":
                     touched.update(self.rows_of)
             events += row_events

@@ -102,7 +102,9 @@ class _Collector:
     benchmark_parts: list[tuple[np.ndarray, np.ndarray]] = field(default_factory=list)
     bars: int = 0
 
-    def add(self, strategy_id: str, account_id: str, batch: EventBatch, targets: Targets, result: BatchResult) -> None:
+    def add(
+        self, strategy_id: str, account_id: str, batch: EventBatch, targets: Targets, result: BatchResult
+    ) -> None:
         if batch.schema == "Bar":
             self.bars += len(batch)
             if self.benchmark is not None and self.benchmark in batch.categories["instrument"]:
@@ -170,7 +172,9 @@ def build_flow(tape: Path, config: RunConfig, collector: _Collector, progress: b
         return engine, (batch, targets, engine.on_batch(batch, targets))
 
     flow = Dataflow("backtest")
-    batches = op.input("read_tape", flow, TapeSource(tape, config.data.topics, config.data.batch_rows, progress))
+    batches = op.input(
+        "read_tape", flow, TapeSource(tape, config.data.topics, config.data.batch_rows, progress)
+    )
     keyed = op.key_on("key_by_strategy", batches, lambda _batch: strategy_id)
     decided = op.stateful_map("decide_targets", keyed, decide)
     executed = op.stateful_map("execute_targets", decided, execute)
@@ -186,7 +190,11 @@ def code_version() -> str:
             ["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True, check=True
         ).stdout.strip()
         dirty = subprocess.run(
-            ["git", "status", "--porcelain", "--untracked-files=no"], cwd=root, capture_output=True, text=True, check=True
+            ["git", "status", "--porcelain", "--untracked-files=no"],
+            cwd=root,
+            capture_output=True,
+            text=True,
+            check=True,
         ).stdout.strip()
         return commit + ("-dirty" if dirty else "")
     except (OSError, subprocess.CalledProcessError):
@@ -202,9 +210,13 @@ def _frame(name: str, records: list[dict]) -> pd.DataFrame:
 
 def _equity_frame(parts: list[tuple[np.ndarray, ...]]) -> pd.DataFrame:
     if not parts:
-        return pd.DataFrame({"equity": [], "cash": [], "gross_exposure": []}, index=pd.Index([], name="ts_event"))
+        return pd.DataFrame(
+            {"equity": [], "cash": [], "gross_exposure": []}, index=pd.Index([], name="ts_event")
+        )
     ts, equity, cash, gross = (np.concatenate(column) for column in zip(*parts, strict=True))
-    frame = pd.DataFrame({"equity": equity, "cash": cash, "gross_exposure": gross}, index=pd.Index(ts, name="ts_event"))
+    frame = pd.DataFrame(
+        {"equity": equity, "cash": cash, "gross_exposure": gross}, index=pd.Index(ts, name="ts_event")
+    )
     return frame[~frame.index.duplicated(keep="last")]
 
 
@@ -221,7 +233,9 @@ def _benchmark_series(parts: list[tuple[np.ndarray, np.ndarray]], index: pd.Inde
 def _manifest(tape: Path, config: RunConfig, reader: TapeReader) -> dict[str, Any]:
     inputs = []
     for topic in reader.select_topics(config.data.topics):
-        for partition, entry in sorted(reader.manifest["topics"][topic]["partitions"].items(), key=lambda kv: int(kv[0])):
+        for partition, entry in sorted(
+            reader.manifest["topics"][topic]["partitions"].items(), key=lambda kv: int(kv[0])
+        ):
             inputs.append(
                 {
                     "topic": topic,
@@ -303,7 +317,9 @@ def write_results(result: BacktestResult, out: Path) -> Path:
         path = out / f"{name}.parquet"
         frame.to_parquet(path, index=name == "equity")
         outputs[name] = path.name
-    (out / "metrics.json").write_text(json.dumps(result.metrics.to_dict(), indent=2, sort_keys=True, default=str) + "\n")
+    (out / "metrics.json").write_text(
+        json.dumps(result.metrics.to_dict(), indent=2, sort_keys=True, default=str) + "\n"
+    )
     outputs["metrics"] = "metrics.json"
     manifest = {**result.manifest, "outputs": outputs}
     CODEC.encode("RunManifest", manifest)  # the manifest must be a valid RunManifest event

@@ -64,7 +64,9 @@ class PairsTrading(Strategy):
     def validate_universe(self, universe):
         for leg in ("leg_a", "leg_b"):
             if getattr(self.p, leg) not in universe:
-                raise ConfigError(f"pairs_trading: {leg} {getattr(self.p, leg)!r} is not in the universe {universe}")
+                raise ConfigError(
+                    f"pairs_trading: {leg} {getattr(self.p, leg)!r} is not in the universe {universe}"
+                )
 
     def on_bar(self, bar, ind, ctx):
         p = self.p
@@ -79,7 +81,9 @@ class PairsTrading(Strategy):
         if self._count < p.lookback:
             return
         self._since_check += 1
-        if self._count >= p.coint_lookback and (self._since_check >= p.recheck_every or self.last_pvalue != self.last_pvalue):
+        if self._count >= p.coint_lookback and (
+            self._since_check >= p.recheck_every or self.last_pvalue != self.last_pvalue
+        ):
             self._since_check = 0
             self.last_pvalue = float(coint(self._a[-p.coint_lookback :], self._b[-p.coint_lookback :])[1])
             self._cointegrated = self.last_pvalue < p.max_pvalue

@@ -123,7 +123,8 @@ class Strategy:
             return model(**data)
         except ValidationError as e:
             problems = "; ".join(
-                f"{'.'.join(str(part) for part in err['loc'])}: {err['msg']}" for err in e.errors()
+                ": ".join(filter(None, (".".join(str(part) for part in err["loc"]), err["msg"])))
+                for err in e.errors()
             )
             raise ConfigError(f"{cls.__name__} params: {problems}") from None
 

@@ -86,7 +86,9 @@ EMPTY_TARGETS = Targets(
 
 def target_id(strategy_id: str, instrument: str, ts_event: int) -> str:
     """The deterministic id of a strategy's target for an instrument at an event time."""
-    return hashlib.blake2b(f"target|{strategy_id}|{instrument}|{ts_event}".encode(), digest_size=16).hexdigest()
+    return hashlib.blake2b(
+        f"target|{strategy_id}|{instrument}|{ts_event}".encode(), digest_size=16
+    ).hexdigest()
 
 
 def _forward_fill(values: np.ndarray, initial: float) -> np.ndarray:
@@ -230,7 +232,9 @@ class StrategyRunner:
             per_row = {}
             for name, value in values.items():
                 if isinstance(value, tuple):  # multi-output indicator: one namedtuple per row
-                    per_row[name] = [type(value)(*row) for row in zip(*(v.tolist() for v in value), strict=True)]
+                    per_row[name] = [
+                        type(value)(*row) for row in zip(*(v.tolist() for v in value), strict=True)
+                    ]
                 else:
                     per_row[name] = value.tolist()
             aligned = {name: dict(zip(rows.tolist(), vals, strict=True)) for name, vals in per_row.items()}
@@ -257,7 +261,12 @@ class StrategyRunner:
             ctx.ts_event = ts[row]
             on_bar(bar, ind, ctx)
             last_rows[instrument] = {
-                "open": o[row], "high": h[row], "low": lo[row], "close": c[row], "volume": v[row], "ts_event": ts[row]
+                "open": o[row],
+                "high": h[row],
+                "low": lo[row],
+                "close": c[row],
+                "volume": v[row],
+                "ts_event": ts[row],
             }
             if pending:
                 for target_instrument, (quantity, reason) in pending.items():

@@ -25,12 +25,26 @@ def run_and_report(tape: Path, config: Path, out: Path | None, progress: bool = 
 
 
 @click.command("backtest")
-@click.option("--tape", "tape", required=True, type=click.Path(exists=True, file_okay=False, path_type=Path),
-              help="Tape archive directory to replay.")
-@click.option("--config", "config", required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="Run config YAML (strategy, universe, account, exchange, executor, risk).")
-@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None,
-              help="Directory for results (Parquet tables, equity, metrics.json, manifest.json).")
+@click.option(
+    "--tape",
+    "tape",
+    required=True,
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    help="Tape archive directory to replay.",
+)
+@click.option(
+    "--config",
+    "config",
+    required=True,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Run config YAML (strategy, universe, account, exchange, executor, risk).",
+)
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Directory for results (Parquet tables, equity, metrics.json, manifest.json).",
+)
 @click.option("--no-progress", is_flag=True, help="Hide the progress bar.")
 def command(tape: Path, config: Path, out: Path | None, no_progress: bool) -> None:
     """Backtest CONFIG on TAPE with the same operators the live services run."""

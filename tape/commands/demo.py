@@ -12,12 +12,19 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 @click.command("demo")
-@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=Path("var/runs/demo"),
-              show_default=True, help="Where to write the demo's results.")
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("var/runs/demo"),
+    show_default=True,
+    help="Where to write the demo's results.",
+)
 def command(out: Path) -> None:
     """Backtest examples/ema_cross.yaml on samples/sample-1m and print the metrics."""
     tape, config = ROOT / "samples" / "sample-1m", ROOT / "examples" / "ema_cross.yaml"
-    click.echo(f"Replaying {tape.relative_to(ROOT)} through {config.relative_to(ROOT)} (Bytewax, simulated exchange)…")
+    click.echo(
+        f"Replaying {tape.relative_to(ROOT)} through {config.relative_to(ROOT)} (Bytewax, simulated exchange)…"
+    )
     result = run_and_report(tape, config, out)
     click.echo(
         f"\n{len(result.orders)} orders, {len(result.fills)} fills. Next: "

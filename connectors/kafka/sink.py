@@ -1,0 +1,201 @@
+"""`KafkaSink`: write records from a Bytewax flow to Kafka, placed by key, with checked delivery.
+
+A `DynamicSink`: one idempotent producer per worker, writing to any topic the items name. A
+`FixedPartitionedSink` would force items into ``(key, value)`` pairs routed to Bytewax sink partitions
+and add snapshots with nothing to hold, since a write is complete once Kafka acknowledged it.
+
+Placement: partition = `connectors.partitioning.partition_for(key, partition count of the topic)`,
+counts looked up once per topic from the broker's metadata. Every ``write_batch`` ends with a flush
+and raises `TapeError` if any record of the batch was not delivered, so the epoch never completes with
+a lost record. The idempotent producer makes librdkafka's retries (a broker restart, a lost
+connection) free of duplicates and reordering. Guarantee: **at-least-once** (a resumed flow writes
+its last incomplete epoch again).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from bytewax.outputs import DynamicSink, StatelessSinkPartition
+from confluent_kafka import KafkaError as ConfluentKafkaError
+from confluent_kafka import KafkaException, Message, Producer
+from confluent_kafka.admin import TopicMetadata
+
+from connectors.kafka.clients import producer_config
+from connectors.partitioning import partition_for
+from schemas.errors import ConfigError, TapeError
+
+logger = logging.getLogger(__name__)
+
+METADATA_TIMEOUT_S = 10.0
+FLUSH_STEP_S = 1.0
+
+
+class KafkaDeliveryError(TapeError):
+    """Kafka did not accept a record (after librdkafka's retries), or its topic cannot be written."""
+
+
+@dataclass(frozen=True, slots=True)
+class OutboundRecord:
+    """A record to write to Kafka.
+
+    Parameters
+    ----------
+    topic
+        Destination topic (must exist).
+    key
+        Key bytes; decides the partition (`partition_for`). ``None`` goes to partition 0.
+    value
+        Value bytes, normally an Avro single-object message.
+    headers
+        ``(name, value)`` pairs, in order.
+    timestamp_ms
+        Kafka record timestamp; ``None`` lets the producer stamp the current time.
+
+    Examples
+    --------
+    >>> record = OutboundRecord("md.trade", b"AAPL", b"\\xc3\\x01...", (("source", b"test"),))
+    >>> record.topic, record.key
+    ('md.trade', b'AAPL')
+    >>> OutboundRecord.of(("md.trade", None, b"v", [])).headers
+    ()
+    """
+
+    topic: str
+    key: bytes | None
+    value: bytes
+    headers: tuple[tuple[str, bytes], ...] = field(default=())
+    timestamp_ms: int | None = None
+
+    @classmethod
+    def of(cls, item: OutboundRecord | Sequence[Any]) -> OutboundRecord:
+        """Accept an `OutboundRecord` or a ``(topic, key, value, headers)`` tuple."""
+        if isinstance(item, OutboundRecord):
+            return item
+        try:
+            topic, key, value, headers = item
+        except (TypeError, ValueError) as e:
+            raise TypeError(
+                f"KafkaSink items must be OutboundRecord or (topic, key, value, headers), was {item!r:.200}"
+            ) from e
+        return cls(topic, key, value, tuple(headers or ()))
+
+
+class _KafkaSinkPartition(StatelessSinkPartition[OutboundRecord | tuple]):
+    """One producer; each batch is produced, flushed and checked before ``write_batch`` returns."""
+
+    def __init__(self, producer: Producer, bootstrap: str):
+        self._producer = producer
+        self._bootstrap = bootstrap
+        self._partition_counts: dict[str, int] = {}
+        self._failures: list[str] = []
+
+    def _partition_count(self, topic: str) -> int:
+        count = self._partition_counts.get(topic)
+        if count is None:
+            count = self._partition_counts[topic] = len(self._topic_metadata(topic).partitions)
+        return count
+
+    def _topic_metadata(self, topic: str) -> TopicMetadata:
+        deadline = time.monotonic() + METADATA_TIMEOUT_S
+        while True:
+            try:
+                metadata = self._producer.list_topics(topic, timeout=METADATA_TIMEOUT_S).topics[topic]
+            except KafkaException as e:
+                raise KafkaDeliveryError(
+                    f"cannot read metadata of topic {topic!r} at {self._bootstrap}: {e}"
+                ) from e
+            if metadata.error is None and metadata.partitions:
+                return metadata
+            error = metadata.error
+            settling = error is None or error.code() == ConfluentKafkaError.LEADER_NOT_AVAILABLE
+            if not settling or time.monotonic() > deadline:
+                reason = error.str() if error is not None else "no partitions"
+                raise KafkaDeliveryError(
+                    f"cannot write to topic {topic!r} at {self._bootstrap}: {reason}; "
+                    "create it first (tape topics create)"
+                )
+            time.sleep(0.1)
+
+    def _on_delivery(self, error: ConfluentKafkaError | None, message: Message) -> None:
+        if error is not None:
+            where = f"{message.topic()}/{message.partition()}"
+            self._failures.append(f"{where}: {error.str()} (code {error.name()})")
+
+    def _produce(self, record: OutboundRecord) -> None:
+        kwargs: dict[str, Any] = {
+            "topic": record.topic,
+            "key": record.key,
+            "value": record.value,
+            "headers": list(record.headers),
+            "partition": partition_for(record.key, self._partition_count(record.topic)),
+            "on_delivery": self._on_delivery,
+        }
+        if record.timestamp_ms is not None:
+            kwargs["timestamp"] = record.timestamp_ms
+        while True:
+            try:
+                self._producer.produce(**kwargs)
+                return
+            except BufferError:
+                self._producer.poll(0.1)  # local queue full: serve delivery reports, then retry
+            except KafkaException as e:
+                raise KafkaDeliveryError(
+                    f"cannot produce to topic {record.topic!r}: {e.args[0].str()}"
+                ) from e
+
+    def write_batch(self, items: list[OutboundRecord | tuple]) -> None:
+        for item in items:
+            self._produce(OutboundRecord.of(item))
+        self._flush()
+
+    def _flush(self) -> None:
+        while self._producer.flush(FLUSH_STEP_S) > 0:
+            pass
+        if self._failures:
+            failures, self._failures = self._failures, []
+            raise KafkaDeliveryError(
+                f"{len(failures)} record(s) were not delivered to {self._bootstrap}; first: {failures[0]}"
+            )
+
+    def close(self) -> None:
+        self._flush()
+
+
+class KafkaSink(DynamicSink[OutboundRecord | tuple]):
+    """Write `OutboundRecord`s (or ``(topic, key, value, headers)`` tuples) to Kafka.
+
+    Parameters
+    ----------
+    bootstrap
+        Kafka bootstrap servers.
+    config
+        Extra librdkafka producer settings; they win over `clients.producer_config`'s.
+
+    Examples
+    --------
+    >>> sink = KafkaSink("127.0.0.1:19092", config={"linger.ms": 20})
+    >>> sink.config["linger.ms"], sink.config["enable.idempotence"]
+    (20, True)
+    >>> KafkaSink("127.0.0.1:19092", config={"enable.idempotence": False})
+    Traceback (most recent call last):
+    ...
+    schemas.errors.ConfigError: KafkaSink.config['enable.idempotence'] must stay true, was False
+    """
+
+    def __init__(self, bootstrap: str, config: dict[str, Any] | None = None):
+        self.bootstrap = bootstrap
+        self.config = producer_config(bootstrap, **(config or {}))
+        if self.config.get("enable.idempotence") not in (True, "true"):
+            raise ConfigError(
+                "KafkaSink.config['enable.idempotence'] must stay true, "
+                f"was {self.config.get('enable.idempotence')!r}"
+            )
+
+    def build(self, step_id: str, worker_index: int, worker_count: int) -> _KafkaSinkPartition:
+        """One producer for this worker."""
+        return _KafkaSinkPartition(Producer(self.config), self.bootstrap)

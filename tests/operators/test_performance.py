@@ -1,0 +1,429 @@
+"""Performance metrics against empyrical, statsmodels and NumPy, on seeded random equity curves.
+
+Reference conventions: empyrical takes per-period simple returns, ``annualization`` bars per year and a
+per-period ``risk_free``; VaR/CVaR there are negative returns, ours are losses as positive numbers.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+
+import empyrical
+import numpy as np
+import pandas as pd
+import pytest
+import statsmodels.api as sm
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from operators.performance import (
+    CRYPTO,
+    EQUITIES,
+    Metrics,
+    MetricsConfig,
+    RunningDrawdown,
+    RunningMetrics,
+    compute_metrics,
+    drawdown_series,
+    open_lots,
+    periods_per_year,
+    round_trips,
+)
+from operators.performance.ratios import per_period_rate
+from schemas.errors import ConfigError
+
+MINUTE = 60_000_000_000
+DAY = 86_400_000_000_000
+REL = 1e-9
+
+curve_params = st.fixed_dictionaries({
+    "seed": st.integers(0, 2**32 - 1),
+    "points": st.integers(3, 400),
+    "drift": st.floats(-0.002, 0.002),
+    "volatility": st.floats(0.001, 0.05),
+    "risk_free_rate": st.floats(0.0, 0.08),
+})
+
+
+def make_curve(seed: int, points: int, drift: float, volatility: float, interval: int = DAY) -> pd.Series:
+    rng = np.random.default_rng(seed)
+    returns = np.clip(rng.normal(drift, volatility, points - 1), -0.5, None)
+    equity = 1e6 * np.concatenate([[1.0], np.cumprod(1.0 + returns)])
+    return pd.Series(equity, index=np.arange(points, dtype=np.int64) * interval)
+
+
+def returns_of(curve: pd.Series) -> np.ndarray:
+    values = curve.to_numpy()
+    return values[1:] / values[:-1] - 1.0
+
+
+def assert_close(actual: float, expected: float) -> None:
+    """Equal to 1e-9 relative; where the reference is infinite (a zero denominator) ours is NaN by design."""
+    if np.isfinite(expected):
+        assert actual == pytest.approx(expected, rel=REL, abs=0.0)
+    else:
+        assert math.isnan(actual)
+
+
+@settings(max_examples=60, deadline=None)
+@given(params=curve_params)
+def test_compute_metrics_random_curves_match_empyrical(params):
+    rate = params.pop("risk_free_rate")
+    equity = make_curve(**params)
+    returns = returns_of(equity)
+    ppy = 252.0
+    rf = per_period_rate(rate, ppy)
+
+    m = compute_metrics(equity, config=MetricsConfig(risk_free_rate=rate))
+
+    assert m.periods_per_year == ppy
+    assert_close(m.total_return, empyrical.cum_returns_final(returns))
+    assert_close(m.annual_return, empyrical.annual_return(returns, annualization=ppy))
+    assert_close(m.annual_volatility, empyrical.annual_volatility(returns, annualization=ppy))
+    assert_close(m.sharpe, empyrical.sharpe_ratio(returns, risk_free=rf, annualization=ppy))
+    assert_close(m.sortino, empyrical.sortino_ratio(returns, required_return=rf, annualization=ppy))
+    assert_close(m.max_drawdown, empyrical.max_drawdown(returns))
+    assert_close(m.calmar, empyrical.calmar_ratio(returns, annualization=ppy))
+    for level, var, cvar in ((0.95, m.var_95, m.cvar_95), (0.99, m.var_99, m.cvar_99)):
+        assert_close(var, -empyrical.value_at_risk(returns, cutoff=1 - level))
+        assert_close(var, -np.quantile(returns, 1 - level, method="linear"))
+        assert_close(cvar, -empyrical.conditional_value_at_risk(returns, cutoff=1 - level))
+        assert cvar >= var
+
+
+@settings(max_examples=40, deadline=None)
+@given(params=curve_params, beta=st.floats(-1.5, 2.5), benchmark_seed=st.integers(0, 2**32 - 1))
+def test_alpha_beta_random_curves_match_statsmodels_and_empyrical(params, beta, benchmark_seed):
+    rate = params.pop("risk_free_rate")
+    benchmark = make_curve(benchmark_seed, params["points"], 0.0003, 0.01)
+    noise = returns_of(make_curve(**params))
+    strategy_returns = np.clip(beta * returns_of(benchmark) + noise, -0.5, None)
+    growth = np.concatenate([[1.0], np.cumprod(1.0 + strategy_returns)])
+    equity = pd.Series(1e6 * growth, index=benchmark.index)
+    ppy = 252.0
+    rf = per_period_rate(rate, ppy)
+
+    m = compute_metrics(equity, benchmark=benchmark, config=MetricsConfig(risk_free_rate=rate))
+
+    y, x = returns_of(equity) - rf, returns_of(benchmark) - rf
+    intercept, slope = sm.OLS(y, sm.add_constant(x)).fit().params
+    assert_close(m.beta, slope)
+    assert_close(m.alpha, (1 + intercept) ** ppy - 1)
+    ref_alpha, ref_beta = empyrical.alpha_beta(returns_of(equity), returns_of(benchmark), risk_free=rf,
+                                               annualization=ppy)
+    assert_close(m.beta, ref_beta)
+    assert_close(m.alpha, ref_alpha)
+
+
+def test_compute_metrics_minute_bars_annualise_per_session():
+    equity = make_curve(7, 500, 0.00001, 0.0005, interval=MINUTE)
+    returns = returns_of(equity)
+
+    equities = compute_metrics(equity)
+    crypto = compute_metrics(equity, config=MetricsConfig(calendar="crypto"))
+
+    assert equities.periods_per_year == EQUITIES.days_per_year * EQUITIES.session_ns / MINUTE
+    assert crypto.periods_per_year == CRYPTO.days_per_year * CRYPTO.session_ns / MINUTE
+    for m in (equities, crypto):
+        ppy = m.periods_per_year
+        assert_close(m.sharpe, empyrical.sharpe_ratio(returns, annualization=ppy))
+        assert_close(m.annual_volatility, empyrical.annual_volatility(returns, annualization=ppy))
+
+
+def test_periods_per_year_daily_bars_with_weekends_count_trading_days():
+    business_days = pd.bdate_range("2024-01-01", periods=60, tz="UTC").as_unit("ns").asi8
+
+    assert periods_per_year(business_days, EQUITIES) == EQUITIES.days_per_year
+    assert periods_per_year(business_days, CRYPTO) == CRYPTO.days_per_year
+
+
+def test_compute_metrics_periods_per_year_override_wins():
+    equity = make_curve(3, 50, 0.001, 0.01, interval=MINUTE)
+
+    m = compute_metrics(equity, config=MetricsConfig(periods_per_year=12))
+
+    assert m.periods_per_year == 12.0
+    assert_close(m.annual_return, empyrical.annual_return(returns_of(equity), annualization=12))
+
+
+@settings(max_examples=60, deadline=None)
+@given(params=curve_params)
+def test_drawdown_series_matches_empyrical_and_brute_force_dates(params):
+    params.pop("risk_free_rate")
+    equity = make_curve(**params)
+    values, ts = equity.to_numpy(), equity.index.to_numpy()
+
+    series = drawdown_series(equity)
+    m = compute_metrics(equity)
+
+    assert series.iloc[0] == 0.0
+    reference = empyrical.stats.drawdown_series(returns_of(equity))
+    np.testing.assert_allclose(series.to_numpy()[1:], reference, rtol=REL)
+    assert m.max_drawdown == series.min()
+    if m.max_drawdown == 0.0:
+        assert (m.max_drawdown_peak_ts, m.max_drawdown_trough_ts, m.max_drawdown_recovery_ts) == (None,) * 3
+        return
+    trough = int(np.argmin(values / np.maximum.accumulate(values)))
+    peak_value = max(values[: trough + 1])
+    assert m.max_drawdown_trough_ts == ts[trough]
+    assert m.max_drawdown_peak_ts == max(t for t, v in zip(ts[: trough + 1], values, strict=False)
+                                          if v == peak_value)
+    later = [t for t, v in zip(ts[trough:], values[trough:], strict=True) if v >= peak_value]
+    assert m.max_drawdown_recovery_ts == (later[0] if later else None)
+    assert m.max_drawdown_duration_ns == brute_force_longest_underwater(ts, values)
+
+
+def brute_force_longest_underwater(ts: np.ndarray, values: np.ndarray) -> int:
+    longest, start = 0, 0
+    for i in range(1, len(values)):
+        if values[i] >= max(values[:i]):
+            if values[i - 1] < max(values[:i]):
+                longest = max(longest, int(ts[i] - ts[start]))
+            start = i
+        else:
+            longest = max(longest, int(ts[i] - ts[start]))
+    return longest
+
+
+def test_compute_metrics_single_point_is_zero_or_nan_without_warnings():
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        m = compute_metrics(pd.Series([1e6], index=[0]))
+
+    assert m.periods == 0 and m.total_return == 0.0 and m.max_drawdown == 0.0
+    for name in ("periods_per_year", "annual_return", "annual_volatility", "sharpe", "sortino", "calmar",
+                 "var_95", "cvar_99", "win_rate", "turnover", "exposure"):
+        assert math.isnan(getattr(m, name)), name
+
+
+def test_compute_metrics_overflowing_annualisation_is_infinite_without_warnings():
+    equity = pd.Series([1e6, 1.5e6, 2.5e6], index=[0, MINUTE, 2 * MINUTE])
+    benchmark = pd.Series([100.0, 101.0, 100.5], index=equity.index)
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        m = compute_metrics(equity, benchmark=benchmark)
+
+    assert m.annual_return == math.inf and m.alpha == math.inf
+    assert math.isnan(m.calmar)
+
+
+def test_compute_metrics_flat_curve_no_trades_is_zero_or_nan_without_warnings():
+    equity = pd.Series(np.full(30, 1e6), index=np.arange(30) * DAY)
+    benchmark = pd.Series(np.full(30, 50.0), index=equity.index)
+    no_fills = pd.DataFrame({c: [] for c in ("ts_event", "instrument", "side", "quantity", "price",
+                                             "commission")}).astype({"ts_event": np.int64})
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        m = compute_metrics(equity, benchmark=benchmark, fills=no_fills,
+                            config=MetricsConfig(risk_free_rate=0.03))
+        m.to_frame()
+
+    assert m.total_return == 0.0 and m.annual_volatility == 0.0 and m.max_drawdown == 0.0
+    assert m.var_95 == 0.0 and m.max_drawdown_duration_ns == 0 and m.max_drawdown_peak_ts is None
+    assert (m.round_trips, m.fills, m.turnover, m.exposure) == (0, 0, 0.0, 0.0)
+    for name in ("sharpe", "calmar", "alpha", "beta", "win_rate", "profit_factor", "average_win",
+                 "average_loss"):
+        assert math.isnan(getattr(m, name)), name
+    assert math.isnan(compute_metrics(equity).sortino)
+
+
+@pytest.mark.parametrize(("equity", "field"), [
+    (pd.Series([1.0, 2.0, 3.0], index=[0, 2, 1]), "equity: timestamps must be strictly increasing"),
+    (pd.Series([1.0, 2.0], index=[5, 5]), "equity: timestamps must be strictly increasing"),
+    (pd.Series([1.0, -2.0], index=[0, 1]), r"equity: values must be positive; equity\[1\]"),
+    (pd.Series([1.0, 0.0], index=[0, 1]), "equity: values must be positive"),
+    (pd.Series([1.0, np.nan], index=[0, 1]), "equity: values must be finite"),
+    (pd.Series([], dtype=float), "equity: is empty"),
+    (pd.Series([1.0], index=pd.DatetimeIndex(["2024-01-01"], tz="UTC")), "equity: index must be int ns"),
+    ([1.0, 2.0], "equity: expected a pandas Series"),
+])
+def test_compute_metrics_bad_equity_raises_config_error_naming_it(equity, field):
+    with pytest.raises(ConfigError, match=field) as raised:
+        compute_metrics(equity)
+    assert isinstance(raised.value, ValueError)
+
+
+def test_compute_metrics_misaligned_benchmark_raises_config_error():
+    equity = make_curve(1, 10, 0.0, 0.01)
+
+    with pytest.raises(ConfigError, match="benchmark: has 9 points, equity has 10"):
+        compute_metrics(equity, benchmark=equity.iloc[:-1])
+    with pytest.raises(ConfigError, match="benchmark: timestamp at position 0"):
+        compute_metrics(equity, benchmark=equity.set_axis(equity.index + 1))
+
+
+@pytest.mark.parametrize(("change", "message"), [
+    (lambda f: f.drop(columns="price"), r"fills: missing column\(s\) \['price'\]"),
+    (lambda f: f.assign(side=["BUY", "buy", "SELL"]), "fills: side at row 1 was 'buy'"),
+    (lambda f: f.assign(quantity=[1.0, 0.0, 1.0]), "fills: quantity at row 1 was 0.0"),
+    (lambda f: f.assign(price=[1.0, 2.0, np.inf]), "fills: price at row 2"),
+    (lambda f: f.assign(ts_event=[0.5, 1.0, 2.0]), "fills: ts_event must be int ns"),
+])
+def test_round_trips_bad_fills_raise_config_error_naming_the_column(change, message):
+    fills = pd.DataFrame({"ts_event": [1, 2, 3], "instrument": "X", "side": ["BUY", "SELL", "SELL"],
+                          "quantity": 1.0, "price": 10.0, "commission": 0.0})
+
+    with pytest.raises(ConfigError, match=message):
+        round_trips(change(fills))
+
+
+def test_metrics_config_bad_fields_raise_config_error_naming_them():
+    with pytest.raises(ConfigError, match="calendar: Value error, unknown calendar 'forex'"):
+        MetricsConfig.from_dict({"calendar": "forex"})
+    with pytest.raises(ConfigError, match="periods_per_yr: Extra inputs are not permitted"):
+        MetricsConfig.from_dict({"periods_per_yr": 252})
+    with pytest.raises(ConfigError, match="periods_per_year: must be positive"):
+        RunningMetrics(periods_per_year=0)
+
+
+fill_rows = st.lists(
+    st.tuples(
+        st.integers(0, 50),                                   # ts_event
+        st.sampled_from(["AAA", "BBB"]),                      # instrument
+        st.sampled_from(["BUY", "SELL"]),                     # side
+        st.one_of(st.sampled_from([0.1, 0.2, 0.3, 1.0, 5.0]), st.floats(0.01, 100.0)),  # quantity
+        st.floats(1.0, 500.0),                                # price
+        st.floats(0.0, 5.0),                                  # commission
+    ),
+    min_size=0, max_size=40,
+)
+
+
+def fills_frame(rows: list[tuple]) -> pd.DataFrame:
+    columns = ["ts_event", "instrument", "side", "quantity", "price", "commission"]
+    dtypes = {"ts_event": np.int64, "quantity": float, "price": float, "commission": float}
+    return pd.DataFrame(rows, columns=columns).astype(dtypes)
+
+
+@settings(max_examples=100, deadline=None)
+@given(rows=fill_rows, marks=st.tuples(st.floats(1.0, 500.0), st.floats(1.0, 500.0)))
+def test_round_trips_pnl_plus_unrealised_equals_cash_replay(rows, marks):
+    fills = fills_frame(rows)
+    mark = dict(zip(["AAA", "BBB"], marks, strict=True))
+    sign = np.where(fills["side"] == "BUY", 1.0, -1.0)
+
+    trips, lots = round_trips(fills), open_lots(fills)
+
+    cash = -(sign * fills["quantity"] * fills["price"]).sum() - fills["commission"].sum()
+    position_value = (sign * fills["quantity"] * fills["instrument"].map(mark)).sum()
+    lot_sign = np.where(lots["direction"] == "LONG", 1.0, -1.0)
+    unrealised = (lot_sign * (lots["instrument"].map(mark) - lots["entry_price"]) * lots["quantity"]).sum()
+    unrealised -= lots["commission"].sum()
+    scale = 1.0 + (fills["quantity"] * fills["price"]).sum() + fills["commission"].sum()
+    assert trips["pnl"].sum() + unrealised == pytest.approx(cash + position_value, rel=0, abs=1e-9 * scale)
+    assert trips["commission"].sum() + lots["commission"].sum() == pytest.approx(
+        fills["commission"].sum(), rel=0, abs=1e-9 * scale)
+
+
+@settings(max_examples=100, deadline=None)
+@given(rows=fill_rows)
+def test_round_trips_conserve_quantities_and_keep_one_direction_open(rows):
+    fills = fills_frame(rows)
+    sign = np.where(fills["side"] == "BUY", 1.0, -1.0)
+
+    trips, lots = round_trips(fills), open_lots(fills)
+
+    for name in ("AAA", "BBB"):
+        traded = fills.loc[fills["instrument"] == name]
+        closed = trips.loc[trips["instrument"] == name, "quantity"].sum()
+        still_open = lots.loc[lots["instrument"] == name]
+        tolerance = 1e-8 * (1.0 + traded["quantity"].sum())
+        total = traded["quantity"].sum()
+        assert 2 * closed + still_open["quantity"].sum() == pytest.approx(total, abs=tolerance)
+        net = (sign[fills["instrument"] == name] * traded["quantity"]).sum()
+        lot_net = (np.where(still_open["direction"] == "LONG", 1.0, -1.0) * still_open["quantity"]).sum()
+        assert lot_net == pytest.approx(net, abs=tolerance)
+        assert still_open["direction"].nunique() <= 1
+    assert (trips["exit_ts"] >= trips["entry_ts"]).all()
+    assert (trips["holding_ns"] == trips["exit_ts"] - trips["entry_ts"]).all()
+    assert (trips["quantity"] > 0).all() and (lots["quantity"] > 0).all()
+
+
+def test_round_trips_flip_long_to_short_closes_then_opens_remainder():
+    fills = fills_frame([(1, "X", "BUY", 10.0, 100.0, 1.0), (2, "X", "BUY", 5.0, 101.0, 1.0),
+                         (3, "X", "SELL", 20.0, 110.0, 2.0), (4, "X", "BUY", 0.1, 90.0, 0.0),
+                         (4, "X", "BUY", 0.2, 90.0, 0.0), (5, "X", "BUY", 4.7, 95.0, 0.0)])
+
+    trips, lots = round_trips(fills), open_lots(fills)
+
+    assert trips[["direction", "entry_ts", "exit_ts"]].values.tolist() == [
+        ["LONG", 1, 3], ["LONG", 2, 3], ["SHORT", 3, 4], ["SHORT", 3, 4], ["SHORT", 3, 5]]
+    assert trips["quantity"].sum() == pytest.approx(20.0)
+    assert lots.empty
+
+
+@settings(max_examples=40, deadline=None)
+@given(params=curve_params, rows=fill_rows)
+def test_compute_metrics_trade_figures_match_pandas_replay(params, rows):
+    params.pop("risk_free_rate")
+    equity = make_curve(**params)
+    fills = fills_frame(rows)
+    ts = equity.index.to_numpy()
+
+    m = compute_metrics(equity, fills=fills)
+
+    pnl = round_trips(fills)["pnl"]
+    assert m.round_trips == len(pnl) and m.fills == len(fills)
+    if len(pnl):
+        assert m.win_rate == (pnl > 0).mean()
+        assert m.average_win == pytest.approx(pnl[pnl > 0].mean(), nan_ok=True)
+        assert m.average_loss == pytest.approx(pnl[pnl < 0].mean(), nan_ok=True)
+        losses = -pnl[pnl < 0].sum()
+        expected = pnl[pnl > 0].sum() / losses if losses else math.nan
+        assert m.profit_factor == pytest.approx(expected, nan_ok=True)
+    notional = (fills["quantity"] * fills["price"]).abs().sum()
+    assert_close(m.turnover, notional / equity.mean() / (len(equity) - 1) * m.periods_per_year)
+    signed = np.where(fills["side"] == "BUY", 1.0, -1.0) * fills["quantity"].to_numpy()
+    filled_by = ts[:-1, None] >= fills["ts_event"].to_numpy()[None, :]
+    positions = [filled_by @ (signed * (fills["instrument"] == name).to_numpy()) for name in ("AAA", "BBB")]
+    held = np.any(np.abs(positions) > 1e-6, axis=0)
+    assert m.exposure == pytest.approx(np.mean(held))
+
+
+@settings(max_examples=40, deadline=None)
+@given(params=curve_params)
+def test_running_metrics_equal_batch_on_every_prefix(params):
+    rate = params.pop("risk_free_rate")
+    equity = make_curve(**params)
+    config = MetricsConfig(periods_per_year=252, risk_free_rate=rate)
+    running, drawdown = RunningMetrics(periods_per_year=252, risk_free_rate=rate), RunningDrawdown()
+    batch_drawdowns = drawdown_series(equity).to_numpy()
+
+    for i, (ts, value) in enumerate(equity.items()):
+        snapshot = running.update(ts, value)
+        assert drawdown.update(ts, value) == batch_drawdowns[i] == snapshot.drawdown
+        if i in (1, 2, len(equity) // 2, len(equity) - 1):
+            batch = compute_metrics(equity.iloc[: i + 1], config=config)
+            assert snapshot.total_return == pytest.approx(batch.total_return, rel=REL)
+            assert snapshot.max_drawdown == batch.max_drawdown == drawdown.max_drawdown
+            assert drawdown.longest_ns == batch.max_drawdown_duration_ns
+            for name in ("sharpe", "annual_volatility"):
+                expected = getattr(batch, name)
+                assert getattr(snapshot, name) == pytest.approx(expected, rel=REL, nan_ok=True), name
+
+
+def test_running_drawdown_rejects_out_of_order_and_non_positive_points():
+    drawdown = RunningDrawdown()
+    drawdown.update(10, 100.0)
+
+    with pytest.raises(ConfigError, match="ts: must increase; 10 follows 10"):
+        drawdown.update(10, 101.0)
+    with pytest.raises(ConfigError, match="equity: must be finite and positive"):
+        drawdown.update(11, 0.0)
+
+
+def test_metrics_to_dict_and_to_frame_cover_every_field():
+    equity = make_curve(5, 100, 0.001, 0.02)
+    fills = fills_frame([(0, "X", "BUY", 1.0, 10.0, 0.1), (DAY * 5, "X", "SELL", 1.0, 11.0, 0.1)])
+
+    m = compute_metrics(equity, benchmark=make_curve(6, 100, 0.0, 0.01), fills=fills)
+    table = m.to_frame()
+
+    assert list(m.to_dict()) == [f for f in Metrics.__dataclass_fields__]
+    assert len(table) == len(m.to_dict()) and table.columns.tolist() == ["value"]
+    assert table.loc["Max drawdown", "value"] == f"{m.max_drawdown:.2%}"
+    assert table.loc["Start", "value"] == "1970-01-01T00:00:00+00:00"
+    assert str(m) == table.to_string()
