@@ -62,6 +62,8 @@ TABLES = {
     "Position": "positions",
     "PnL": "pnl",
     "RiskAlert": "risk_alerts",
+    "Prediction": "predictions",
+    "Features": "features",
 }
 
 
@@ -113,7 +115,7 @@ class _Collector:
                 self.benchmark_parts.append((batch.columns["ts_event"][rows], batch.columns["close"][rows]))
         if len(targets):
             self.events["TargetPosition"] += targets.to_records(strategy_id, account_id)
-        for name, event in result.events:
+        for name, event in side_events + result.events:
             self.events[name].append(event)
         if len(result.ts_event):
             self.equity_parts.append((result.ts_event, result.equity, result.cash, result.gross_exposure))
@@ -124,8 +126,8 @@ class _CollectorPartition(StatelessSinkPartition):
         self._collector, self._strategy_id, self._account_id = collector, strategy_id, account_id
 
     def write_batch(self, items: list) -> None:
-        for _key, (batch, targets, result) in items:
-            self._collector.add(self._strategy_id, self._account_id, batch, targets, result)
+        for _key, (batch, targets, side_events, result) in items:
+            self._collector.add(self._strategy_id, self._account_id, batch, targets, side_events, result)
 
 
 class _CollectorSink(DynamicSink):
@@ -164,12 +166,12 @@ def build_flow(tape: Path, config: RunConfig, collector: _Collector, progress: b
     def decide(runner: StrategyRunner | None, batch: EventBatch):
         runner = runner or make_runner(config)
         targets = runner.on_batch(batch) if batch.schema == "Bar" else EMPTY_TARGETS
-        return runner, (batch, targets)
+        return runner, (batch, targets, runner.take_events())
 
-    def execute(engine: TradingEngine | None, decided: tuple[EventBatch, Targets]):
+    def execute(engine: TradingEngine | None, decided: tuple[EventBatch, Targets, list]):
         engine = engine or TradingEngine(config.stage_config(), strategy_id, account_id)
-        batch, targets = decided
-        return engine, (batch, targets, engine.on_batch(batch, targets))
+        batch, targets, side_events = decided
+        return engine, (batch, targets, side_events, engine.on_batch(batch, targets))
 
     flow = Dataflow("backtest")
     batches = op.input(

@@ -15,6 +15,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "demo": ("demo", "Run the demo backtest on the shipped sample tape."),
     "backtest": ("backtest", "Backtest a run config by replaying a tape through the live operators."),
     "strategies": ("strategies", "List the shipped strategies and their parameters."),
+    "run": ("run", "Run a long-running dataflow service (features, strategies, execution, analytics)."),
+    "dashboard": ("dashboard", "Open the Streamlit dashboard over the analytics store."),
     "kafka": ("kafka", "Start, stop or inspect the local Kafka broker."),
     "topics": ("topics", "Create or list Kafka topics from the declarative spec."),
     "record": ("record", "Record Kafka topics (offset or time range) into a tape archive."),

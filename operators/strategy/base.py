@@ -79,7 +79,7 @@ class Context:
     owns positions (DESIGN §1.4), which keeps the dataflow acyclic and replay exact.
     """
 
-    __slots__ = ("universe", "ts_event", "_targets", "_pending", "_last_bars")
+    __slots__ = ("universe", "ts_event", "_targets", "_pending", "_last_bars", "_emitted")
 
     def __init__(self, universe: tuple[str, ...]):
         self.universe = universe
@@ -87,10 +87,19 @@ class Context:
         self._targets: dict[str, float] = {}
         self._pending: dict[str, tuple[float, str]] = {}
         self._last_bars: dict[str, dict[str, float]] = {}
+        self._emitted: list[tuple[str, dict]] = []
 
     def target(self, instrument: str, quantity: float, reason: str = "") -> None:
         """Ask for a position of ``quantity`` (signed) in ``instrument`` from now on."""
         self._pending[instrument] = (float(quantity), reason)
+
+    def emit(self, schema: str, record: dict) -> None:
+        """Publish a side event (e.g. a ``Prediction`` or ``Features``) as an Avro-form dict of ``schema``.
+
+        The backtest stores these with the run's results; the live ``strategies`` service produces them
+        to their topic (``ml.prediction``, ``feat.<set>``). They never feed back into execution.
+        """
+        self._emitted.append((schema, record))
 
     def target_of(self, instrument: str) -> float:
         """The last target set for ``instrument`` (0 before any)."""

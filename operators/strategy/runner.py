@@ -136,6 +136,11 @@ class StrategyRunner:
         self._last_target: dict[str, float] = {}
         self._vectorised = strategy.vectorised
 
+    def take_events(self) -> list[tuple[str, dict]]:
+        """The side events the strategy emitted (``ctx.emit``) since the last call, in order."""
+        events, self.context._emitted = self.context._emitted, []
+        return events
+
     def _indicators_of(self, instrument: str) -> dict[str, Any]:
         indicators = self._indicators.get(instrument)
         if indicators is None:
