@@ -105,7 +105,13 @@ class _Collector:
     bars: int = 0
 
     def add(
-        self, strategy_id: str, account_id: str, batch: EventBatch, targets: Targets, result: BatchResult
+        self,
+        strategy_id: str,
+        account_id: str,
+        batch: EventBatch,
+        targets: Targets,
+        side_events: list[tuple[str, dict]],
+        result: BatchResult,
     ) -> None:
         if batch.schema == "Bar":
             self.bars += len(batch)
