@@ -31,6 +31,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from operators.execution.exchange import ExchangeConfig
 from operators.execution.executor import ExecutorConfig
 from operators.execution.stage import ExecutionStageConfig
+from operators.feature_set import FeatureSetConfig
 from operators.performance.config import MetricsConfig
 from operators.risk.limits import RiskLimits
 from schemas.errors import ConfigError
@@ -80,6 +81,7 @@ class RunConfig(_Strict):
         default=False, description="On HALT or kill switch, also flatten positions."
     )
     metrics: MetricsConfig = Field(default_factory=MetricsConfig)
+    features: FeatureSetConfig = Field(default_factory=FeatureSetConfig, description="The features service's set.")
 
     @classmethod
     def from_dict(cls, data: dict[str, Any], source: str = "run config") -> RunConfig:

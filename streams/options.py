@@ -44,8 +44,12 @@ class ServiceOptions(BaseModel):
     bootstrap: str = Field(default=DEFAULT_BOOTSTRAP, description="Kafka bootstrap servers.")
     namespace: str = Field(default="", description="Prefix of every topic name (isolates runs).")
     config: Path | None = Field(default=None, description="Run config YAML (strategies, execution).")
-    store: str = Field(default="var/analytics", description="Analytics store: a directory (chDB) or a ClickHouse URL.")
-    start: Literal["earliest", "latest"] = Field(default="earliest", description="Where to start without recovery state.")
+    store: str = Field(
+        default="var/analytics", description="Analytics store: a directory (chDB) or a ClickHouse URL."
+    )
+    start: Literal["earliest", "latest"] = Field(
+        default="earliest", description="Where to start without recovery state."
+    )
     service_id: str = Field(default="", description="Distinguishes several instances of one service.")
     batch_size: int = Field(default=1000, gt=0, description="Kafka records per source batch.")
 

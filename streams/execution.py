@@ -1,0 +1,75 @@
+"""The live ``execution`` service (paper mode): targets + market data + controls → orders, fills, P&L.
+
+    md.bar.1m  ─ read_market  → batch_events ─┐
+    sig.target ─ read_targets (TargetPosition, Watermark) ─┤→ merge_inputs → key_by_account
+    ctl.command ─ read_controls ──────────────┘
+      → execute (LiveExecution: watermark-ordered, then the backtest's TradingEngine:
+                 risk → orders → simulated exchange → fills → portfolio)
+      → encode_outputs (Order → oms.order, ExecutionReport → oms.report, Fill → oms.fill,
+                        Position → pf.position, PnL → pf.pnl, RiskAlert → risk.alert)
+      → write_outputs
+
+Bad records of any input go to its ``dlq.<topic>``. Run: ``tape run execution --config FILE`` or
+``TAPE_CONFIG=FILE python -m bytewax.run streams.execution:flow``.
+"""
+
+from __future__ import annotations
+
+import bytewax.operators as op
+from bytewax.dataflow import Dataflow
+
+from connectors.kafka.operators import DecodedEvent
+from operators.live_execution import LiveExecution
+from replay.backtest import load_config
+from schemas.batch import EventBatch
+from schemas.errors import ConfigError
+from streams.edges import group_into_batches, outbound, read_events, write_records
+from streams.options import ServiceOptions
+
+#: What the service publishes (intents stay internal: every Order carries its intent_id).
+PUBLISHED = frozenset({"Order", "ExecutionReport", "Fill", "Position", "PnL", "RiskAlert"})
+
+
+def handle(gate: LiveExecution, item: EventBatch | DecodedEvent) -> list[tuple[str, dict]]:
+    """Route one input to the gate."""
+    if isinstance(item, EventBatch):
+        return gate.on_bars(item) if item.schema == "Bar" else []
+    if item.schema == "TargetPosition":
+        return gate.on_target(item.record)
+    if item.schema == "Watermark":
+        return gate.on_watermark(item.record)
+    if item.schema == "Control":
+        return gate.on_control(item.record)
+    return []
+
+
+def build_flow(options: ServiceOptions) -> Dataflow:
+    """The execution service's dataflow for the run config in ``options.config``."""
+    if options.config is None:
+        raise ConfigError("execution service: --config (TAPE_CONFIG) is required")
+    config = load_config(options.config)
+    strategy_id, account_id = config.strategy.strategy_id, config.account.id
+    stage_config = config.stage_config()
+
+    def execute(gate: LiveExecution | None, item):
+        gate = gate or LiveExecution(stage_config, strategy_id, account_id)
+        events = [(name, event) for name, event in handle(gate, item) if name in PUBLISHED]
+        return gate, outbound(options, account_id, events)
+
+    flow = Dataflow("execution")
+    market = op.flat_map_batch(
+        "batch_events", read_events("read_market", flow, options, config.data.topics), group_into_batches
+    )
+    targets = read_events("read_targets", flow, options, ["sig.target"])
+    controls = read_events("read_controls", flow, options, ["ctl.command"])
+    merged = op.merge("merge_inputs", market, targets, controls)
+    keyed = op.key_on("key_by_account", merged, lambda _item: account_id)
+    executed = op.stateful_map("execute", keyed, execute)
+    records = op.flat_map("encode_outputs", executed, lambda key_records: key_records[1])
+    write_records("write_outputs", records, options)
+    return flow
+
+
+def flow() -> Dataflow:
+    """Entry point for ``python -m bytewax.run streams.execution:flow`` (options from TAPE_* env)."""
+    return build_flow(ServiceOptions.from_env())
