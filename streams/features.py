@@ -13,11 +13,11 @@ from __future__ import annotations
 import bytewax.operators as op
 from bytewax.dataflow import Dataflow
 
+from connectors.kafka.sink import OutboundRecord
 from operators.feature_set import FeatureSet, FeatureSetConfig
 from replay.backtest import load_config
 from schemas.batch import EventBatch
 from schemas.codec import CODEC
-from connectors.kafka.sink import OutboundRecord
 from streams.edges import group_into_batches, read_events, write_records
 from streams.options import ServiceOptions
 
