@@ -125,11 +125,11 @@ class Strategy:
         if isinstance(params, cls.Params):
             return params
         data = params.model_dump() if isinstance(params, BaseModel) else dict(params or {})
-        model = cls.Params
-        if model.model_config.get("extra") != "forbid":
-            model = type(model.__name__, (model,), {"model_config": ConfigDict(extra="forbid")})
+        unknown = sorted(set(data) - set(cls.Params.model_fields))
+        if unknown:
+            raise ConfigError(f"{cls.__name__} params: {', '.join(unknown)}: Extra inputs are not permitted")
         try:
-            return model(**data)
+            return cls.Params(**data)
         except ValidationError as e:
             problems = "; ".join(
                 ": ".join(filter(None, (".".join(str(part) for part in err["loc"]), err["msg"])))

@@ -166,3 +166,20 @@ def test_stat_arb_basket_is_dollar_neutral():
 def test_bad_params_raise_config_error_naming_the_field(name, params, field):
     with pytest.raises(ConfigError, match=field):
         strategy_class(name)(params)
+
+
+@pytest.mark.parametrize("name", sorted(SINGLE_INSTRUMENT))
+def test_runner_state_survives_a_pickle_snapshot(name, batch):
+    import pickle
+
+    whole = run(name, SINGLE_INSTRUMENT[name], batch, [], per_bar=False)
+    runner = StrategyRunner(strategy_class(name)(SINGLE_INSTRUMENT[name]), "s")
+    half = len(batch) // 2
+    first = runner.on_batch(batch.select(slice(0, half)))
+    restored = pickle.loads(pickle.dumps(runner))  # what Bytewax recovery stores
+    second = restored.on_batch(batch.select(slice(half, len(batch))))
+    found = [(int(r), i, q) for r, i, q in zip(first.rows, first.instrument, first.quantity, strict=True)]
+    found += [
+        (int(r) + half, i, q) for r, i, q in zip(second.rows, second.instrument, second.quantity, strict=True)
+    ]
+    assert found == whole
