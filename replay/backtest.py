@@ -287,6 +287,23 @@ def load_config(config: RunConfig | str | Path | dict) -> RunConfig:
     return RunConfig.from_yaml_text(path.read_text(), source=str(path))
 
 
+def load_configs(location: str | Path) -> list[RunConfig]:
+    """The run configs at ``location``: one YAML file, or every ``*.yaml`` of a directory (sorted).
+
+    Strategy ids must be unique across them (each is a key of the live services).
+    """
+    path = Path(location)
+    files = sorted(path.glob("*.yaml")) if path.is_dir() else [path]
+    if not files:
+        raise ConfigError(f"run config directory {path} holds no *.yaml file")
+    configs = [load_config(f) for f in files]
+    ids = [c.strategy.strategy_id for c in configs]
+    duplicated = sorted({i for i in ids if ids.count(i) > 1})
+    if duplicated:
+        raise ConfigError(f"strategy.id: {duplicated} used by more than one config in {path}")
+    return configs
+
+
 def backtest(
     tape: str | Path,
     config: RunConfig | str | Path | dict,

@@ -1,7 +1,7 @@
 """The live ``execution`` service (paper mode): targets + market data + controls → orders, fills, P&L.
 
     md.bar.1m  ─ read_market  → batch_events ─┐
-    sig.target ─ read_targets (TargetPosition, Watermark) ─┤→ merge_inputs → key_by_account
+    sig.target ─ read_targets (TargetPosition, Watermark) ─┤→ merge_inputs → key_by_strategy
     ctl.command ─ read_controls ──────────────┘
       → execute (LiveExecution: watermark-ordered, then the backtest's TradingEngine:
                  risk → orders → simulated exchange → fills → portfolio)
@@ -9,8 +9,11 @@
                         Position → pf.position, PnL → pf.pnl, RiskAlert → risk.alert)
       → write_outputs
 
-Bad records of any input go to its ``dlq.<topic>``. Run: ``tape run execution --config FILE`` or
-``TAPE_CONFIG=FILE python -m bytewax.run streams.execution:flow``.
+Each strategy (one run config, or every ``*.yaml`` of a ``--config`` directory) has its own gate,
+engine and portfolio, keyed by strategy id; market data goes to every strategy subscribed to its
+topic, targets and watermarks to their strategy, global controls to all. Bad records of any input go
+to its ``dlq.<topic>``. Run: ``tape run execution --config FILE|DIR`` or
+``TAPE_CONFIG=… python -m bytewax.run streams.execution:flow``.
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ from bytewax.dataflow import Dataflow
 
 from connectors.kafka.operators import DecodedEvent
 from operators.live_execution import LiveExecution
-from replay.backtest import load_config
+from replay.backtest import load_configs
 from schemas.batch import EventBatch
 from schemas.errors import ConfigError
 from streams.edges import group_into_batches, outbound, read_events, write_records
@@ -47,23 +50,36 @@ def build_flow(options: ServiceOptions) -> Dataflow:
     """The execution service's dataflow for the run config in ``options.config``."""
     if options.config is None:
         raise ConfigError("execution service: --config (TAPE_CONFIG) is required")
-    config = load_config(options.config)
-    strategy_id, account_id = config.strategy.strategy_id, config.account.id
-    stage_config = config.stage_config()
+    configs = {c.strategy.strategy_id: c for c in load_configs(options.config)}
+    topics = sorted({t for c in configs.values() for t in c.data.topics})
 
-    def execute(gate: LiveExecution | None, item):
-        gate = gate or LiveExecution(stage_config, strategy_id, account_id)
+    def execute(gate: LiveExecution | None, keyed_item: tuple[str, EventBatch | DecodedEvent]):
+        strategy_id, item = keyed_item
+        config = configs[strategy_id]
+        gate = gate or LiveExecution(config.stage_config(), strategy_id, config.account.id)
         events = [(name, event) for name, event in handle(gate, item) if name in PUBLISHED]
-        return gate, outbound(options, account_id, events)
+        return gate, outbound(options, strategy_id, events)
+
+    def route(item: EventBatch | DecodedEvent) -> list[tuple[str, tuple[str, EventBatch | DecodedEvent]]]:
+        if isinstance(item, EventBatch):
+            owners = [
+                sid for sid, c in configs.items() if item.topic in {options.topic(t) for t in c.data.topics}
+            ]
+        elif item.schema == "Control" and item.record["strategy_id"] is None:
+            owners = list(configs)
+        else:
+            owner = item.record.get("strategy_id", item.record.get("source"))
+            owners = [owner] if owner in configs else []
+        return [(sid, (sid, item)) for sid in owners]
 
     flow = Dataflow("execution")
     market = op.flat_map_batch(
-        "batch_events", read_events("read_market", flow, options, config.data.topics), group_into_batches
+        "batch_events", read_events("read_market", flow, options, topics), group_into_batches
     )
     targets = read_events("read_targets", flow, options, ["sig.target"])
     controls = read_events("read_controls", flow, options, ["ctl.command"])
     merged = op.merge("merge_inputs", market, targets, controls)
-    keyed = op.key_on("key_by_account", merged, lambda _item: account_id)
+    keyed = op.flat_map("key_by_strategy", merged, route)
     executed = op.stateful_map("execute", keyed, execute)
     records = op.flat_map("encode_outputs", executed, lambda key_records: key_records[1])
     write_records("write_outputs", records, options)

@@ -9,7 +9,9 @@
       → write_outputs
 
 Keys: every output is keyed by the strategy id, so a strategy's targets and watermarks stay in order.
-Run: ``tape run strategies --config FILE`` or ``TAPE_CONFIG=FILE python -m bytewax.run streams.strategies:flow``.
+``--config`` names one run config, or a directory whose ``*.yaml`` files each add a strategy (each
+batch of market data goes to every strategy that subscribes to its topic).
+Run: ``tape run strategies --config FILE|DIR`` or ``TAPE_CONFIG=… python -m bytewax.run streams.strategies:flow``.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from bytewax.dataflow import Dataflow
 
 from operators.config import RunConfig
 from operators.strategy import StrategyRunner
-from replay.backtest import load_config, make_runner
+from replay.backtest import load_configs, make_runner
 from schemas.batch import EventBatch
 from schemas.errors import ConfigError
 from streams.edges import group_into_batches, outbound, read_events, write_records
@@ -51,18 +53,28 @@ def build_flow(options: ServiceOptions) -> Dataflow:
     """The strategies service's dataflow for the run config in ``options.config``."""
     if options.config is None:
         raise ConfigError("strategies service: --config (TAPE_CONFIG) is required")
-    config = load_config(options.config)
-    strategy_id = config.strategy.strategy_id
-    make_runner(config)  # fail fast on a bad strategy config
+    configs = {c.strategy.strategy_id: c for c in load_configs(options.config)}
+    for config in configs.values():
+        make_runner(config)  # fail fast on a bad strategy config
+    topics = sorted({t for c in configs.values() for t in c.data.topics})
 
-    def decide(runner: StrategyRunner | None, batch: EventBatch):
+    def decide(runner: StrategyRunner | None, keyed_batch: tuple[str, EventBatch]):
+        strategy_id, batch = keyed_batch
+        config = configs[strategy_id]
         runner = runner or make_runner(config)
         return runner, outbound(options, strategy_id, decisions(runner, config, batch))
 
+    def to_every_strategy(batch: EventBatch) -> list[tuple[str, tuple[str, EventBatch]]]:
+        return [
+            (sid, (sid, batch))
+            for sid, c in configs.items()
+            if batch.topic in {options.topic(t) for t in c.data.topics}
+        ]
+
     flow = Dataflow("strategies")
-    events = read_events("read_market", flow, options, config.data.topics)
+    events = read_events("read_market", flow, options, topics)
     batches = op.flat_map_batch("batch_events", events, group_into_batches)
-    keyed = op.key_on("key_by_strategy", batches, lambda _batch: strategy_id)
+    keyed = op.flat_map("key_by_strategy", batches, to_every_strategy)
     decided = op.stateful_map("decide_targets", keyed, decide)
     records = op.flat_map("encode_outputs", decided, lambda key_records: key_records[1])
     write_records("write_outputs", records, options)
