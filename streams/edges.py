@@ -77,6 +77,37 @@ def _batch(run: list[DecodedEvent]) -> EventBatch:
     return replace(batch, partition=partition, offset=offset)
 
 
+def route_by_universe(
+    batch: EventBatch, universes: dict[str, frozenset[str] | None], topics: dict[str, frozenset[str]]
+) -> list[tuple[str, EventBatch]]:
+    """The part of ``batch`` each strategy subscribes to: its topics and (for bars) its universe.
+
+    ``universes`` maps strategy id → instruments (None = all); ``topics`` maps it → topic names.
+    Rows are grouped by instrument once, so routing to many strategies stays cheap.
+    """
+    wanted = [sid for sid, names in topics.items() if batch.topic in names]
+    if batch.schema != "Bar" or not wanted:
+        return [(sid, batch) for sid in wanted]
+    names = batch.categories["instrument"]
+    codes = batch.columns["instrument"]
+    rows_of: dict[str, np.ndarray] = {}
+    routed = []
+    for sid in wanted:
+        universe = universes[sid]
+        if universe is None:
+            routed.append((sid, batch))
+            continue
+        if not rows_of:
+            order = np.argsort(codes, kind="stable")
+            bounds = np.searchsorted(codes[order], np.arange(len(names) + 1))
+            rows_of = {name: order[bounds[i] : bounds[i + 1]] for i, name in enumerate(names)}
+        picked = [rows_of[name] for name in universe if name in rows_of and len(rows_of[name])]
+        if picked:
+            rows = picked[0] if len(picked) == 1 else np.sort(np.concatenate(picked))
+            routed.append((sid, batch if len(rows) == len(batch) else batch.select(rows)))
+    return routed
+
+
 def outbound(options: ServiceOptions, key: str, events: Iterable[tuple[str, dict]]) -> list[OutboundRecord]:
     """Encode ``(schema, record)`` pairs for their topics, keyed by ``key``, timestamped by event time."""
     return [

@@ -26,7 +26,7 @@ from operators.live_execution import LiveExecution
 from replay.backtest import load_configs
 from schemas.batch import EventBatch
 from schemas.errors import ConfigError
-from streams.edges import group_into_batches, outbound, read_events, write_records
+from streams.edges import group_into_batches, outbound, read_events, route_by_universe, write_records
 from streams.options import ServiceOptions
 
 #: What the service publishes (intents stay internal: every Order carries its intent_id).
@@ -60,12 +60,13 @@ def build_flow(options: ServiceOptions) -> Dataflow:
         events = [(name, event) for name, event in handle(gate, item) if name in PUBLISHED]
         return gate, outbound(options, strategy_id, events)
 
+    universes = {sid: None if c.universe is None else frozenset(c.universe) for sid, c in configs.items()}
+    subscribed = {sid: frozenset(options.topic(t) for t in c.data.topics) for sid, c in configs.items()}
+
     def route(item: EventBatch | DecodedEvent) -> list[tuple[str, tuple[str, EventBatch | DecodedEvent]]]:
         if isinstance(item, EventBatch):
-            owners = [
-                sid for sid, c in configs.items() if item.topic in {options.topic(t) for t in c.data.topics}
-            ]
-        elif item.schema == "Control" and item.record["strategy_id"] is None:
+            return [(sid, (sid, part)) for sid, part in route_by_universe(item, universes, subscribed)]
+        if item.schema == "Control" and item.record["strategy_id"] is None:
             owners = list(configs)
         else:
             owner = item.record.get("strategy_id", item.record.get("source"))

@@ -10,7 +10,7 @@
 
 Keys: every output is keyed by the strategy id, so a strategy's targets and watermarks stay in order.
 ``--config`` names one run config, or a directory whose ``*.yaml`` files each add a strategy (each
-batch of market data goes to every strategy that subscribes to its topic).
+strategy gets the rows of its topics and universe).
 Run: ``tape run strategies --config FILE|DIR`` or ``TAPE_CONFIG=… python -m bytewax.run streams.strategies:flow``.
 """
 

@@ -1,0 +1,227 @@
+"""Live latency through the real broker: bar produced → TargetPosition → Order.
+
+Starts its own Kafka broker, the live ``strategies`` and ``execution`` services (real processes,
+``python -m bytewax.run``) with N strategy instances (one EMA-crossover strategy per instrument, one
+run config each), then produces bars at each rate for a while, stamping ``ts_init`` with the wall
+clock just before each produce. Consumers on ``sig.target`` and ``oms.order`` measure
+``receive time − ts_init`` of every TargetPosition and Order (both carry the causing bar's ts_init).
+A rate is sustained when latency does not grow over the run (last-quarter median < 2 × first-quarter
+median + 5 ms) and the services keep up.
+
+    python bench/bench_latency.py --strategies 100 --rates 10000,20000 --seconds 20
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+import yaml
+from confluent_kafka import OFFSET_END, Consumer, Producer, TopicPartition
+
+from connectors.kafka.admin import ensure_topics, load_spec
+from connectors.kafka.clients import consumer_config, producer_config
+from connectors.partitioning import partition_for
+from schemas.codec import CODEC
+from tape.broker import LocalBroker, free_ports
+
+ROOT = Path(__file__).resolve().parents[1]
+MINUTE = 60_000_000_000
+
+
+class LatencyProbe(threading.Thread):
+    """Consumes a topic from its end and records receive-time − ts_init of events of one schema."""
+
+    def __init__(self, bootstrap: str, topic: str, schema: str):
+        super().__init__(daemon=True)
+        self.schema, self.samples, self.stop_flag = schema, [], threading.Event()
+        self.consumer = Consumer(
+            consumer_config(
+                bootstrap,
+                group_id=f"probe-{topic}",
+                **{"fetch.wait.max.ms": 1, "enable.partition.eof": False},
+            )
+        )
+        partitions = self.consumer.list_topics(topic, timeout=10).topics[topic].partitions
+        self.consumer.assign([TopicPartition(topic, p, OFFSET_END) for p in partitions])
+
+    def run(self) -> None:
+        while not self.stop_flag.is_set():
+            for message in self.consumer.consume(1000, timeout=0.05):
+                if message.error() is None:
+                    received = time.time_ns()
+                    name, record = CODEC.decode(message.value())
+                    if name == self.schema:
+                        self.samples.append((received, received - record["ts_init"]))
+        self.consumer.close()
+
+
+def write_configs(directory: Path, instruments: list[str]) -> None:
+    for name in instruments:
+        config = {
+            "strategy": {
+                "name": "ma_crossover",
+                "id": f"ema-{name}",
+                "params": {"fast": 2, "slow": 4, "quantity": 10},
+            },
+            "universe": [name],
+            "account": {"id": f"acct-{name}"},
+        }
+        (directory / f"{name}.yaml").write_text(yaml.safe_dump(config))
+
+
+def produce(
+    bootstrap: str,
+    topic: str,
+    instruments: list[str],
+    rate: int,
+    seconds: float,
+    step: list[int],
+    partitions: int,
+) -> int:
+    producer = Producer(producer_config(bootstrap, **{"linger.ms": 0}))
+    rng = np.random.default_rng(step[0])
+    prices = 100.0 + rng.normal(0, 1, len(instruments)).cumsum() * 0
+    tick = 0.01
+    per_tick = max(1, int(rate * tick))
+    sent, start = 0, time.perf_counter()
+    keys = [name.encode() for name in instruments]
+    while time.perf_counter() - start < seconds:
+        for _ in range(per_tick):
+            i = sent % len(instruments)
+            if i == 0:
+                step[0] += 1
+                prices *= np.exp(rng.normal(0, 0.002, len(instruments)))
+            price = float(prices[i])
+            bar = {
+                "instrument": instruments[i],
+                "interval_ns": MINUTE,
+                "open": price,
+                "high": price * 1.001,
+                "low": price * 0.999,
+                "close": price,
+                "volume": 1000.0,
+                "ts_event": step[0] * MINUTE,
+                "ts_init": time.time_ns(),
+            }
+            producer.produce(
+                topic, CODEC.encode("Bar", bar), keys[i], partition=partition_for(keys[i], partitions)
+            )
+            sent += 1
+        producer.poll(0)
+        behind = sent / rate - (time.perf_counter() - start)
+        if behind > 0:
+            time.sleep(behind)
+    producer.flush(30)
+    return sent
+
+
+def summary(samples: list[tuple[int, int]], start_ns: int) -> dict:
+    window = np.array([lat for t, lat in samples if t >= start_ns], dtype=np.float64) / 1e6
+    if len(window) < 8:
+        return {"n": len(window)}
+    quarter = len(window) // 4
+    return {
+        "n": len(window),
+        "p50": float(np.percentile(window, 50)),
+        "p99": float(np.percentile(window, 99)),
+        "max": float(window.max()),
+        "growing": bool(np.median(window[-quarter:]) > 2 * np.median(window[:quarter]) + 5),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--strategies", type=int, default=100)
+    parser.add_argument("--rates", default="10000,20000,40000")
+    parser.add_argument("--seconds", type=float, default=20.0)
+    args = parser.parse_args()
+    instruments = [f"I{i:03d}" for i in range(args.strategies)]
+    with tempfile.TemporaryDirectory() as tmp:
+        home, configs = Path(tmp) / "kafka", Path(tmp) / "configs"
+        configs.mkdir()
+        write_configs(configs, instruments)
+        port, controller = free_ports(2)
+        broker = LocalBroker(
+            home, port=port, controller_port=controller, heap_mb=1024, jvm_opts=["-XX:TieredStopAtLevel=4"]
+        )
+        broker.start()
+        try:
+            ensure_topics(broker.bootstrap, load_spec())
+            partitions = 3
+            env = {
+                **os.environ,
+                "TAPE_BOOTSTRAP": broker.bootstrap,
+                "TAPE_CONFIG": str(configs),
+                "TAPE_START": "latest",
+            }
+            services = [
+                subprocess.Popen(
+                    [sys.executable, "-m", "bytewax.run", f"streams.{name}:flow"],
+                    cwd=ROOT,
+                    env=env,
+                    stdout=subprocess.DEVNULL,
+                    stderr=subprocess.STDOUT,
+                )
+                for name in ("strategies", "execution")
+            ]
+            try:
+                probes = [
+                    LatencyProbe(broker.bootstrap, "sig.target", "TargetPosition"),
+                    LatencyProbe(broker.bootstrap, "oms.order", "Order"),
+                ]
+                for probe in probes:
+                    probe.start()
+                step = [1]
+                time.sleep(8)  # services start and assign their partitions
+                produce(broker.bootstrap, "md.bar.1m", instruments, 1000, 5, step, partitions)  # warm up
+                print(f"{args.strategies} strategy instances; latency from produce to output, ms\n")
+                print(
+                    "| rate bars/s | sent | to TargetPosition p50 / p99 / max | to Order p50 / p99 / max | sustained |"
+                )
+                print("|---:|---:|---|---|---|")
+                for rate in (int(r) for r in args.rates.split(",")):
+                    start_ns = time.time_ns()
+                    begun = time.perf_counter()
+                    sent = produce(
+                        broker.bootstrap, "md.bar.1m", instruments, rate, args.seconds, step, partitions
+                    )
+                    achieved = sent / (time.perf_counter() - begun)
+                    time.sleep(3)
+                    target, order = (summary(p.samples, start_ns) for p in probes)
+
+                    def fmt(s):
+                        return (
+                            f"{s['p50']:.1f} / {s['p99']:.1f} / {s['max']:.1f} (n={s['n']})"
+                            if "p50" in s
+                            else f"n={s['n']}"
+                        )
+
+                    sustained = (
+                        "yes"
+                        if all("p50" in s and not s["growing"] and s["p99"] < 1000 for s in (target, order))
+                        else "no"
+                    )
+                    print(
+                        f"| {rate:,} (achieved {achieved:,.0f}) | {sent:,} | {fmt(target)} | {fmt(order)} | {sustained} |",
+                        flush=True,
+                    )
+                for probe in probes:
+                    probe.stop_flag.set()
+            finally:
+                for service in services:
+                    service.terminate()
+                    service.wait(timeout=30)
+        finally:
+            broker.stop()
+
+
+if __name__ == "__main__":
+    main()
