@@ -34,7 +34,7 @@ from operators.execution.stage import ExecutionStageConfig
 from operators.feature_set import FeatureSetConfig
 from operators.performance.config import MetricsConfig
 from operators.risk.limits import RiskLimits
-from schemas.errors import ConfigError
+from schemas.errors import ConfigError, config_error
 
 
 class _Strict(BaseModel):
@@ -88,10 +88,7 @@ class RunConfig(_Strict):
         try:
             return cls.model_validate(data)
         except ValidationError as e:
-            problems = "; ".join(
-                f"{'.'.join(str(p) for p in err['loc']) or '<root>'}: {err['msg']}" for err in e.errors()
-            )
-            raise ConfigError(f"{source}: {problems}") from None
+            raise config_error(source, e) from None
 
     @classmethod
     def from_yaml_text(cls, text: str, source: str = "run config") -> RunConfig:

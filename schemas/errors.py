@@ -27,3 +27,28 @@ class DecodeError(TapeError):
 
 class EncodeError(TapeError):
     """A record does not match its schema."""
+
+
+def config_error(source: str, error: Exception) -> ConfigError:
+    """A `ConfigError` naming every bad field of a pydantic ``ValidationError``.
+
+    Examples
+    --------
+    >>> from pydantic import BaseModel, PositiveInt, ValidationError
+    >>> class Sizes(BaseModel):
+    ...     lot: PositiveInt
+    >>> try:
+    ...     Sizes(lot=0)
+    ... except ValidationError as e:
+    ...     print(config_error("sizes", e))
+    sizes: lot: Input should be greater than 0
+    """
+    problems = "; ".join(
+        ": ".join(
+            filter(
+                None, (".".join(str(part) for part in item["loc"]), item["msg"].removeprefix("Value error, "))
+            )
+        )
+        for item in error.errors()  # type: ignore[attr-defined]
+    )
+    return ConfigError(f"{source}: {problems}")

@@ -24,7 +24,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from connectors.kafka.clients import DEFAULT_BOOTSTRAP
-from schemas.errors import ConfigError
+from schemas.errors import config_error
 
 _ENV = {
     "bootstrap": "TAPE_BOOTSTRAP",
@@ -57,8 +57,7 @@ class ServiceOptions(BaseModel):
         try:
             super().__init__(**data)
         except ValidationError as e:
-            problems = "; ".join(f"{'.'.join(map(str, err['loc']))}: {err['msg']}" for err in e.errors())
-            raise ConfigError(f"service options: {problems}") from None
+            raise config_error("service options", e) from None
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> ServiceOptions:

@@ -54,7 +54,7 @@ from connectors.feeds.sessions import EPOCH
 from connectors.feeds.synthetic_config import SessionConfig
 from connectors.feeds.validation import Gap, check_bars, find_gaps
 from schemas.batch import EventBatch
-from schemas.errors import ConfigError
+from schemas.errors import ConfigError, config_error
 
 logger = logging.getLogger(__name__)
 DAY_NS = UNIT_NS["d"]
@@ -152,8 +152,7 @@ class CsvImportConfig(BaseModel):
         try:
             return cls(**values)
         except ValidationError as e:
-            fields = "; ".join(f"{'.'.join(map(str, err['loc']))}: {err['msg']}" for err in e.errors())
-            raise ConfigError(f"invalid CSV import config: {fields}") from e
+            raise config_error("invalid CSV import config", e) from e
 
 
 @dataclass(frozen=True, slots=True)

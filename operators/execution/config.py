@@ -17,7 +17,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from schemas.errors import ConfigError
+from schemas.errors import config_error
 
 
 class StrictConfig(BaseModel):
@@ -29,8 +29,4 @@ class StrictConfig(BaseModel):
         try:
             super().__init__(**data)
         except ValidationError as e:
-            problems = "; ".join(
-                f"{'.'.join(str(part) for part in error['loc']) or '<root>'}: {error['msg']}"
-                for error in e.errors()
-            )
-            raise ConfigError(f"{type(self).__name__}: {problems}") from None
+            raise config_error(type(self).__name__, e) from None

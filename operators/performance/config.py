@@ -17,7 +17,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from operators.performance.calendar import CALENDARS, EQUITIES, TradingCalendar
-from schemas.errors import ConfigError
+from schemas.errors import config_error
 
 
 class MetricsConfig(BaseModel):
@@ -62,7 +62,4 @@ class MetricsConfig(BaseModel):
         try:
             return cls.model_validate(data)
         except ValidationError as e:
-            problems = "; ".join(
-                f"{'.'.join(str(p) for p in err['loc']) or '<root>'}: {err['msg']}" for err in e.errors()
-            )
-            raise ConfigError(f"{source}: {problems}") from None
+            raise config_error(source, e) from None

@@ -39,7 +39,7 @@ from typing import Any, ClassVar
 import numpy as np
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from schemas.errors import ConfigError
+from schemas.errors import ConfigError, config_error
 
 
 class _NoParams(BaseModel):
@@ -131,11 +131,7 @@ class Strategy:
         try:
             return cls.Params(**data)
         except ValidationError as e:
-            problems = "; ".join(
-                ": ".join(filter(None, (".".join(str(part) for part in err["loc"]), err["msg"])))
-                for err in e.errors()
-            )
-            raise ConfigError(f"{cls.__name__} params: {problems}") from None
+            raise config_error(f"{cls.__name__} params", e) from None
 
     @property
     def vectorised(self) -> bool:
