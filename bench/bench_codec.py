@@ -2,7 +2,8 @@
 
 Prints a markdown table of records per second (median of ``--runs`` runs of ``--count`` records)
 for Bar (flat) and Order (enums, nullable unions), one record per call as a Kafka producer or
-consumer loop would do, with the mean message size.
+consumer loop would do, with the mean message size; and the column-wise encoder the tape writer
+uses (`connectors.tape_archive.encoding.encode_events`: a whole batch at once, byte-identical).
 
 Run: ``python bench/bench_codec.py [--count 20000] [--runs 5]``
 """
@@ -17,14 +18,31 @@ import time
 from collections.abc import Callable
 
 import fastavro
+import numpy as np
 from fastavro.utils import generate_many
 
+from connectors.tape_archive.columns import column_spec
+from connectors.tape_archive.encoding import encode_events
 from schemas.codec import CODEC
 
 
 def records_of(name: str, count: int) -> list[dict]:
     random.seed(name)
     return list(generate_many(CODEC.schema(name), count))
+
+
+def columns_of(name: str, records: list[dict]) -> tuple[dict, dict]:
+    """The records as columns (strings and enums dictionary-coded, null doubles as NaN)."""
+    columns, categories = {}, {}
+    for spec in column_spec(name):
+        values = [r[spec.name] for r in records]
+        if spec.coded:
+            categories[spec.name] = tuple(sorted(set(values)))
+            index = {v: i for i, v in enumerate(categories[spec.name])}
+            columns[spec.name] = np.asarray([index[v] for v in values], dtype=np.int32)
+        else:
+            columns[spec.name] = np.asarray([np.nan if v is None else v for v in values], dtype=spec.dtype)
+    return columns, categories
 
 
 def rates(runners: dict[str, Callable[[], object]], count: int, runs: int) -> dict[str, float]:
@@ -67,6 +85,12 @@ def bench(name: str, count: int, runs: int) -> list[str]:
     for label in labels:
         size = sum(map(len, sizes[label])) / count
         lines.append(f"| {name} | {label} | {encode[label]:,.0f} | {decode[label]:,.0f} | {size:.0f} |")
+    columns, categories = columns_of(name, records)
+    assert encode_events(name, columns, categories).to_list() == messages
+    columnar = rates({"columns": lambda: encode_events(name, columns, categories)}, count, runs)["columns"]
+    label = "column-wise Avro (`encode_events`, one batch)"
+    size = sum(map(len, messages)) / count
+    lines.append(f"| {name} | {label} | {columnar:,.0f} | (columnar cache: tape read) | {size:.0f} |")
     return lines
 
 

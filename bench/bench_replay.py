@@ -1,67 +1,169 @@
-"""Replay throughput of `tape backtest`: bars/s through the real Bytewax flow, end to end.
+"""Replay throughput of `tape backtest`: bars/s and peak memory through the real Bytewax flow, end to end.
 
-Workload (issue "Performance"): one instrument of 1-minute bars, EMA(10)/EMA(30) long/flat
-crossover, 100 units, no costs, written as a vectorised (on_batch) and as a per-event (on_bar)
-strategy. The tape is generated once (seeded) and cached under bench/out/. Reports the median of
-several alternating runs and checks both paths trade identically.
+Workload (issue "Performance"): 1-minute bars of 1, 10 or 100 instruments (seeded synthetic market),
+EMA(10)/EMA(30) long/flat crossover, 100 units, no costs, written as a vectorised (``on_batch``) and
+as a per-event (``on_bar``) strategy. Each tape is generated once and cached under ``bench/out/``
+(its write time is printed). Every measured run is `replay.backtest.backtest` in a fresh process:
+tape on disk → Bytewax → strategy → risk → execution → portfolio → result tables and metrics
+(nothing written to disk), so the peak RSS is that run's. The two paths alternate; the table shows
+medians and checks both paths trade identically. ``--breakdown`` times each part outside Bytewax.
 
-    python bench/bench_replay.py --bars 1000000 --runs 3
+    python bench/bench_replay.py --bars 100000,1000000 --instruments 1,10,100 --runs 3
+    python bench/bench_replay.py --bars 10000000 --instruments 1 --runs 1
+    python bench/bench_replay.py --bars 1000000 --instruments 1 --breakdown
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import resource
 import statistics
+import subprocess
+import sys
 import time
 from pathlib import Path
 
-from connectors.feeds.synthetic import write_tape
-from replay.backtest import backtest
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from connectors.feeds.synthetic import write_tape  # noqa: E402
 
 OUT = Path(__file__).resolve().parent / "out"
+PATHS = {"batch": "vectorised (on_batch)", "bar": "per-event (on_bar)"}
 
 
 def make_tape(bars: int, instruments: int) -> Path:
+    """The cached benchmark tape of ``bars`` bars over ``instruments`` instruments (written if missing)."""
     path = OUT / f"replay-{instruments}x{bars}"
     if not (path / "manifest.json").exists():
         names = [{"name": f"I{i:03d}"} for i in range(instruments)]
+        start = time.perf_counter()
         write_tape({"seed": 1, "instruments": names, "bars": bars // instruments}, path, overwrite=True)
+        seconds = time.perf_counter() - start
+        print(
+            f"wrote {path.name}: {bars:,} bars in {seconds:.1f} s ({bars / seconds:,.0f} bars/s)",
+            file=sys.stderr,
+        )
     return path
 
 
 def config(callback: str) -> dict:
+    """The run config of the benchmark strategy through ``callback`` ("batch" or "bar")."""
     return {
-        "strategy": {"name": "ma_crossover", "callback": callback, "params": {"fast": 10, "slow": 30, "quantity": 100}},
+        "strategy": {
+            "name": "ma_crossover",
+            "callback": callback,
+            "params": {"fast": 10, "slow": 30, "quantity": 100},
+        },
         "metrics": {"calendar": "crypto"},
     }
 
 
+def one_run(tape: Path, callback: str) -> dict:
+    """Run one backtest in this process; return its time, trade summary and peak RSS."""
+    from replay.backtest import backtest
+
+    start = time.perf_counter()
+    result = backtest(tape, config(callback))
+    seconds = time.perf_counter() - start
+    fills = result.fills
+    return {
+        "seconds": seconds,
+        "fills": len(fills),
+        "round_trips": int((fills["side"] == "SELL").sum()),
+        "fills_hash": int(pd_hash(fills)),
+        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+    }
+
+
+def pd_hash(frame) -> int:
+    import pandas as pd
+
+    return int(pd.util.hash_pandas_object(frame, index=False).sum())
+
+
+def run_in_child(tape: Path, callback: str) -> dict:
+    done = subprocess.run(
+        [sys.executable, __file__, "--one", str(tape), callback], capture_output=True, text=True, check=True
+    )
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def breakdown(tape: Path) -> None:
+    """Time the parts of the path outside Bytewax, then the whole backtest, for both callbacks."""
+    from connectors.tape_archive import TapeReader
+    from operators.engine import TradingEngine
+    from operators.performance import compute_metrics
+    from replay.backtest import _Collector, _equity_frame, _frame, backtest, load_config, make_runner
+
+    print("| part | vectorised s | per-event s |")
+    print("|---|---:|---:|")
+    rows: dict[str, dict[str, float]] = {}
+    for callback in PATHS:
+        cfg = load_config(config(callback))
+        times = rows.setdefault(callback, {})
+        start = time.perf_counter()
+        batches = list(TapeReader(tape).batches(cfg.data.topics, max_rows=cfg.data.batch_rows))
+        times["read the tape (columnar batches)"] = time.perf_counter() - start
+        runner = make_runner(cfg)
+        start = time.perf_counter()
+        decided = [(runner.on_batch(b), runner.take_events()) for b in batches]
+        times["strategy (indicators + decisions)"] = time.perf_counter() - start
+        engine = TradingEngine(cfg.stage_config(), cfg.strategy.strategy_id, cfg.account.id)
+        start = time.perf_counter()
+        results = [engine.on_batch(b, t) for b, (t, _) in zip(batches, decided, strict=True)]
+        times["execution (risk, orders, fills, portfolio, events)"] = time.perf_counter() - start
+        collector = _Collector(cfg.benchmark)
+        start = time.perf_counter()
+        for batch, (targets, side), result in zip(batches, decided, results, strict=True):
+            collector.add(cfg.strategy.strategy_id, cfg.account.id, batch, targets, side, result)
+        equity = _equity_frame(collector.equity_parts)
+        tables = {name: _frame(name, records) for name, records in collector.events.items()}
+        times["result tables (events → DataFrames)"] = time.perf_counter() - start
+        start = time.perf_counter()
+        compute_metrics(equity["equity"], fills=tables["Fill"], config=cfg.metrics)
+        times["metrics"] = time.perf_counter() - start
+        times["sum of parts"] = sum(times.values())
+        start = time.perf_counter()
+        backtest(tape, cfg)
+        times["whole backtest (Bytewax flow, manifest…)"] = time.perf_counter() - start
+    for part in rows["batch"]:
+        print(f"| {part} | {rows['batch'][part]:.3f} | {rows['bar'][part]:.3f} |")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--bars", type=int, default=200_000)
-    parser.add_argument("--instruments", type=int, default=1)
+    parser.add_argument("--bars", default="100000,1000000", help="comma-separated bar counts")
+    parser.add_argument("--instruments", default="1", help="comma-separated instrument counts")
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--breakdown", action="store_true", help="time each part (first size only)")
+    parser.add_argument("--one", nargs=2, metavar=("TAPE", "CALLBACK"), help=argparse.SUPPRESS)
     args = parser.parse_args()
-    tape = make_tape(args.bars, args.instruments)
-    timings: dict[str, list[float]] = {"batch": [], "bar": []}
-    fills = {}
-    for _ in range(args.runs):
-        for callback in timings:
-            start = time.perf_counter()
-            result = backtest(tape, config(callback))
-            timings[callback].append(time.perf_counter() - start)
-            fills[callback] = result.fills
-    assert fills["batch"].equals(fills["bar"]), "vectorised and per-event paths traded differently"
-    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(f"| path | bars | instruments | median s | bars/s | round trips | peak RSS MB |")
-    print("|---|---|---|---|---|---|---|")
-    for callback, values in timings.items():
-        median = statistics.median(values)
-        print(
-            f"| {'vectorised' if callback == 'batch' else 'per-event'} | {args.bars:,} | {args.instruments} | "
-            f"{median:.2f} | {args.bars / median:,.0f} | {len(fills[callback]) // 2:,} | {peak_mb:,.0f} |"
-        )
+    if args.one:
+        print(json.dumps(one_run(Path(args.one[0]), args.one[1])))
+        return
+    sizes = [(int(b), int(i)) for b in args.bars.split(",") for i in args.instruments.split(",")]
+    if args.breakdown:
+        breakdown(make_tape(*sizes[0]))
+        return
+    print("| path | bars | instruments | median s | bars/s | round trips | peak RSS MiB |")
+    print("|---|---:|---:|---:|---:|---:|---:|")
+    for bars, instruments in sizes:
+        tape = make_tape(bars, instruments)
+        runs: dict[str, list[dict]] = {callback: [] for callback in PATHS}
+        for i in range(args.runs):
+            for callback in PATHS if i % 2 == 0 else list(PATHS)[::-1]:
+                runs[callback].append(run_in_child(tape, callback))
+        hashes = {run["fills_hash"] for values in runs.values() for run in values}
+        assert len(hashes) == 1, "vectorised and per-event paths traded differently"
+        for callback, values in runs.items():
+            median = statistics.median(run["seconds"] for run in values)
+            peak = max(run["peak_rss_mb"] for run in values)
+            print(
+                f"| {PATHS[callback]} | {bars:,} | {instruments} | {median:.2f} | {bars / median:,.0f} | "
+                f"{values[0]['round_trips']:,} | {peak:,.0f} |",
+                flush=True,
+            )
 
 
 if __name__ == "__main__":

@@ -28,6 +28,7 @@ TOPIC_OF = {
     "TargetPosition": "sig.target",
     "Watermark": "sig.target",
     "Prediction": "ml.prediction",
+    "ModelMetric": "ml.prediction",
     "Order": "oms.order",
     "ExecutionReport": "oms.report",
     "Fill": "oms.fill",

@@ -7,7 +7,7 @@
 >>> strategy_class("nope")
 Traceback (most recent call last):
 ...
-schemas.errors.ConfigError: strategy.name: unknown strategy 'nope'; use one of bollinger_reversion, ma_crossover, macd_momentum, pairs_trading, rsi_reversion, stat_arb_basket, or 'module:Class'
+schemas.errors.ConfigError: strategy.name: unknown strategy 'nope'; use one of bollinger_reversion, ma_crossover, macd_momentum, ml_online, pairs_trading, rsi_reversion, stat_arb_basket, or 'module:Class'
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ REGISTRY: dict[str, str] = {
     "bollinger_reversion": "operators.strategies.bollinger_reversion:BollingerReversion",
     "pairs_trading": "operators.strategies.pairs_trading:PairsTrading",
     "stat_arb_basket": "operators.strategies.stat_arb_basket:StatArbBasket",
+    "ml_online": "operators.strategies.ml_online:MlOnline",
 }
 
 

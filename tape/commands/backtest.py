@@ -8,19 +8,31 @@ import click
 
 from schemas.errors import TapeError
 
+DEFAULT_STORE = "var/analytics"
 
-def run_and_report(tape: Path, config: Path, out: Path | None, progress: bool = True):
-    """Run a backtest and print its metrics; raise click errors on bad input."""
+
+def run_and_report(
+    tape: Path, config: Path, out: Path | None, progress: bool = True, store: str | None = None
+):
+    """Run a backtest, print its metrics and store it in ``store`` (if given); raise click errors on bad input."""
     from replay.backtest import backtest
 
     try:
         result = backtest(tape, config, out=out, progress=progress)
+        if store is not None:
+            from connectors.analytics import open_store
+            from replay.store import store_backtest
+
+            with open_store(store) as analytics:
+                store_backtest(result, analytics, tape=str(tape))
     except TapeError as e:
         raise click.ClickException(str(e)) from None
     click.echo(f"\nrun {result.manifest['run_id']}  ({result.manifest['code_version'][:12]})")
     click.echo(str(result.metrics))
     if result.run_dir is not None:
         click.echo(f"\nresults written to {result.run_dir}/")
+    if store is not None:
+        click.echo(f"results stored in {store} (run_id {result.manifest['run_id']})")
     return result
 
 
@@ -45,7 +57,14 @@ def run_and_report(tape: Path, config: Path, out: Path | None, progress: bool = 
     default=None,
     help="Directory for results (Parquet tables, equity, metrics.json, manifest.json).",
 )
+@click.option(
+    "--store",
+    envvar="TAPE_STORE",
+    default=DEFAULT_STORE,
+    show_default=True,
+    help="Analytics store to write the run to: a directory (embedded chDB) or a ClickHouse URL.",
+)
 @click.option("--no-progress", is_flag=True, help="Hide the progress bar.")
-def command(tape: Path, config: Path, out: Path | None, no_progress: bool) -> None:
+def command(tape: Path, config: Path, out: Path | None, store: str, no_progress: bool) -> None:
     """Backtest CONFIG on TAPE with the same operators the live services run."""
-    run_and_report(tape, config, out, progress=not no_progress)
+    run_and_report(tape, config, out, progress=not no_progress, store=store)

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from tape.commands.backtest import run_and_report
+from tape.commands.backtest import DEFAULT_STORE, run_and_report
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -19,15 +19,23 @@ ROOT = Path(__file__).resolve().parents[2]
     show_default=True,
     help="Where to write the demo's results.",
 )
-def command(out: Path) -> None:
+@click.option(
+    "--store",
+    envvar="TAPE_STORE",
+    default=DEFAULT_STORE,
+    show_default=True,
+    help="Analytics store the demo's run is written to.",
+)
+def command(out: Path, store: str) -> None:
     """Backtest examples/ema_cross.yaml on samples/sample-1m and print the metrics."""
     tape, config = ROOT / "samples" / "sample-1m", ROOT / "examples" / "ema_cross.yaml"
     click.echo(
         f"Replaying {tape.relative_to(ROOT)} through {config.relative_to(ROOT)} (Bytewax, simulated exchange)…"
     )
-    result = run_and_report(tape, config, out)
+    result = run_and_report(tape, config, out, store=store)
+    dashboard = "tape dashboard" if store == DEFAULT_STORE else f"tape dashboard --store {store}"
     click.echo(
-        f"\n{len(result.orders)} orders, {len(result.fills)} fills. Next: "
-        "`tape backtest --tape samples/sample-1m --config examples/rsi_reversion.yaml`, "
+        f"\n{len(result.orders)} orders, {len(result.fills)} fills. Open the dashboard: `{dashboard}`. "
+        "Next: `tape backtest --tape samples/sample-1m --config examples/rsi_reversion.yaml`, "
         "or `tape kafka start` for live work."
     )

@@ -75,12 +75,27 @@ def test_cli_backtest_prints_metrics_and_fails_cleanly(tmp_path):
             str(EXAMPLE),
             "--out",
             str(tmp_path),
+            "--store",
+            str(tmp_path / "store"),
             "--no-progress",
         ],
     )
     assert ok.exit_code == 0, ok.output
     assert "Sharpe ratio" in ok.output and (tmp_path / "manifest.json").exists()
+    assert "results stored in" in ok.output and (tmp_path / "store").is_dir()
     bad = tmp_path / "bad.yaml"
     bad.write_text("strategy: {name: nope}\n")
-    failed = runner.invoke(main, ["backtest", "--tape", str(SAMPLE), "--config", str(bad), "--no-progress"])
+    failed = runner.invoke(
+        main,
+        [
+            "backtest",
+            "--tape",
+            str(SAMPLE),
+            "--config",
+            str(bad),
+            "--store",
+            str(tmp_path / "store"),
+            "--no-progress",
+        ],
+    )
     assert failed.exit_code != 0 and "unknown strategy 'nope'" in failed.output
