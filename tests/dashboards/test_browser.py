@@ -25,7 +25,7 @@ from tests.dashboards.helpers import ROOT
 CHROMIUM, CHROMEDRIVER = Path("/usr/bin/chromium"), Path("/usr/bin/chromedriver")
 SCREENSHOTS = ROOT / "tests" / "artifacts" / "screenshots"
 #: Plotly charts each page draws with the seeded store and its default choices.
-CHARTS = {"overview": 3, "backtests": 2, "trading": 1, "risk": 2, "market": 1, "data_quality": 3}
+CHARTS = {"overview": 3, "backtests": 2, "trading": 1, "risk": 2, "market": 1, "data_quality": 3, "models": 1}
 #: Per-chart count of plotted points (sum of the traces' lengths as Plotly computed them).
 POINTS_JS = """
 return Array.from(document.querySelectorAll('.js-plotly-plot')).map(
@@ -60,8 +60,22 @@ def _wait_healthy(url: str, server: subprocess.Popen, timeout: float) -> None:
 
 
 @pytest.fixture(scope="module")
-def dashboard_url(seeded, tmp_path_factory) -> Iterator[str]:
-    """``tape dashboard`` serving the seeded store on a free port (headless)."""
+def served_store(seeded, tmp_path_factory) -> str:
+    """A copy of the seeded store plus a stored run of the online-ML example (for the Models page)."""
+    from connectors.analytics import open_store
+    from replay.backtest import backtest
+    from replay.store import store_backtest
+
+    location = tmp_path_factory.mktemp("served") / "store"
+    shutil.copytree(seeded.location, location)
+    with open_store(location) as store:
+        store_backtest(backtest(ROOT / "samples" / "sample-1m", ROOT / "examples" / "ml_online.yaml"), store)
+    return str(location)
+
+
+@pytest.fixture(scope="module")
+def dashboard_url(served_store, tmp_path_factory) -> Iterator[str]:
+    """``tape dashboard`` serving the seeded store (+ an ML run) on a free port (headless)."""
     port = _free_port()
     log = tmp_path_factory.mktemp("dashboard") / "streamlit.log"
     env = {
@@ -70,7 +84,7 @@ def dashboard_url(seeded, tmp_path_factory) -> Iterator[str]:
     }
     with log.open("wb") as output:
         server = subprocess.Popen(
-            [sys.executable, "-m", "tape.cli", "dashboard", "--store", seeded.location, "--port", str(port)],
+            [sys.executable, "-m", "tape.cli", "dashboard", "--store", served_store, "--port", str(port)],
             cwd=ROOT,
             env=env,
             stdout=output,
@@ -123,13 +137,13 @@ def _settled(driver, charts: int) -> bool:
     return not running and len(drawn) >= charts and all(points > 0 for points in drawn)
 
 
-def test_browser_every_page_shows_charts_with_data(seeded, dashboard_url, browser):
+def test_browser_every_page_shows_charts_with_data(served_store, dashboard_url, browser):
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     names = [name for _, name, _ in page_files()]
     assert set(CHARTS) <= set(names)
 
-    for name in names:
-        browser.get(f"{dashboard_url}/{name}")
+    for index, name in enumerate(names):
+        browser.get(dashboard_url if index == 0 else f"{dashboard_url}/{name}")  # the first page is "/"
         deadline = time.monotonic() + 60
         while not _settled(browser, CHARTS.get(name, 0)) and time.monotonic() < deadline:
             time.sleep(0.5)
@@ -138,8 +152,9 @@ def test_browser_every_page_shows_charts_with_data(seeded, dashboard_url, browse
 
         text = browser.find_element("tag name", "body").text
         assert "Traceback" not in text and "exception" not in text.lower(), f"{name}: {text[:2000]}"
+        assert "Page not found" not in text, f"{name}: Streamlit does not know this page's URL"
         # app.py ran (not Streamlit's legacy pages mode): its navigation titles and store caption show
-        assert "Data quality" in text and f"Store: {seeded.location}" in text.replace("\n", " "), text[:500]
+        assert "Data quality" in text and f"Store: {served_store}" in text.replace("\n", " "), text[:500]
         assert not browser.find_elements("css selector", '[data-testid="stException"]'), name
         points = browser.execute_script(POINTS_JS)
         assert len(points) >= CHARTS.get(name, 0), f"{name}: {len(points)} charts, {points}"
