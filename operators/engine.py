@@ -7,6 +7,10 @@ cash and gross exposure of every other row with array arithmetic (positions only
 Marks of other held instruments are refreshed to their latest close before each target, so risk
 checks see what a bar-by-bar run would see.
 
+With MARKET GTC orders, no participation cap and no drawdown switch (the common backtest), the rows
+that need per-event work go through `_MarketSweep`, which inlines the stage's code for that case
+(orders fill whole at the next bar's open) and emits exactly the events the stage would.
+
 The drawdown kill switch is checked on every row: if the vectorised equity breaches the limit, the
 batch is rolled back (the stage is restored from a pickle taken before it) and re-run with the
 switch tripped on the breaching row, so results equal those of checking every bar one by one.
@@ -32,10 +36,14 @@ from __future__ import annotations
 
 import heapq
 import pickle
+from bisect import bisect_right
 from dataclasses import dataclass
 
 import numpy as np
 
+from operators.execution.executor import order_from_intent
+from operators.execution.ids import event_id
+from operators.execution.orders import order_problem, report
 from operators.execution.stage import ExecutionStage, ExecutionStageConfig
 from operators.strategy.runner import EMPTY_TARGETS, Targets
 from schemas.batch import EventBatch
@@ -78,6 +86,12 @@ class TradingEngine:
         self.peak = config.initial_cash
         self._max_drawdown = config.risk.max_drawdown
         self._tripped = False
+        self._market_orders_only = (
+            config.executor.order_type == "MARKET"
+            and config.executor.time_in_force == "GTC"
+            and config.exchange.max_participation is None
+            and config.risk.max_drawdown is None
+        )
 
     @property
     def portfolio(self):
@@ -96,6 +110,11 @@ class TradingEngine:
             return _empty_result(events)
         if batch.schema != "Bar" or len(batch) == 0:
             return _empty_result([])
+        if self._fast_path_applies():
+            sweep = _MarketSweep(self, batch, targets)
+            result = sweep.run()
+            self._commit(sweep, result)
+            return result.sampled(batch)
         checking = self._max_drawdown is not None and not self._tripped
         saved = pickle.dumps(self.stage, protocol=pickle.HIGHEST_PROTOCOL) if checking else b""
         sweep = _Sweep(self, batch, targets)
@@ -110,6 +129,19 @@ class TradingEngine:
                 self._tripped = True
         self._commit(sweep, result)
         return result.sampled(batch)
+
+    def _fast_path_applies(self) -> bool:
+        """Whether `_MarketSweep` handles this batch: MARKET GTC orders filled whole on the next bar,
+        no drawdown switch, no trading mode in force and no other portfolio in the stage."""
+        stage = self.stage
+        return (
+            self._market_orders_only
+            and stage.risk.mode(self.strategy_id) is None
+            and all(
+                (p.strategy_id, p.account_id) == (self.strategy_id, self.account_id)
+                for p in stage.portfolios()
+            )
+        )
 
     def _first_breach(self, equity: np.ndarray) -> int | None:
         peaks = np.maximum.accumulate(np.maximum(equity, self.peak))
@@ -167,6 +199,7 @@ class _Sweep:
         self.rows_of = {
             self.names[code]: order[bounds[i] : bounds[i + 1]] for i, code in enumerate(present.tolist())
         }
+        self._row_lists: dict[str, list[int]] = {}
 
     def batch_last_close(self) -> dict[str, float]:
         return {name: float(self.close[rows[-1]]) for name, rows in self.rows_of.items()}
@@ -185,21 +218,31 @@ class _Sweep:
             "ts_init": int(columns["ts_init"][row]),
         }
 
+    def _row_list(self, instrument: str) -> list[int] | None:
+        """The batch rows of ``instrument`` as a list (for `bisect`), or None when it has none."""
+        rows = self._row_lists.get(instrument)
+        if rows is None:
+            array = self.rows_of.get(instrument)
+            if array is None:
+                return None
+            rows = self._row_lists[instrument] = array.tolist()
+        return rows
+
     def _next_row(self, instrument: str, after: int) -> int | None:
-        rows = self.rows_of.get(instrument)
+        rows = self._row_list(instrument)
         if rows is None:
             return None
-        k = int(np.searchsorted(rows, after, side="right"))
-        return int(rows[k]) if k < len(rows) else None
+        k = bisect_right(rows, after)
+        return rows[k] if k < len(rows) else None
 
     def _refresh_marks(self, row: int, skip: str) -> None:
         portfolio = self.engine.portfolio
         for instrument in portfolio.instruments():
             if instrument == skip or portfolio.quantity(instrument) == 0.0:
                 continue
-            rows = self.rows_of.get(instrument)
-            k = -1 if rows is None else int(np.searchsorted(rows, row, side="right")) - 1
-            price = float(self.close[rows[k]]) if k >= 0 else self.engine.last_close.get(instrument)
+            rows = self._row_list(instrument)
+            k = -1 if rows is None else bisect_right(rows, row) - 1
+            price = self.close.item(rows[k]) if k >= 0 else self.engine.last_close.get(instrument)
             if price is not None:
                 portfolio.mark(instrument, price)
 
@@ -290,7 +333,204 @@ class _Sweep:
             held_value = np.empty(len(rows) + 1)
             held_value[0] = q0 * self.engine.last_close.get(instrument, 0.0)
             held_value[1:] = (q0 + np.cumsum(dq)) * self.close[rows]
-            latest = np.searchsorted(rows, np.arange(n), side="right")
+            latest = np.zeros(
+                n, dtype=np.int64
+            )  # how many of the instrument's rows are at or before each row
+            latest[rows] = np.arange(1, len(rows) + 1)
+            np.maximum.accumulate(latest, out=latest)
             value += held_value[latest]
             gross += np.abs(held_value[latest])
         return cash + value, cash, gross
+
+
+class _MarketSweep(_Sweep):
+    """`_Sweep` specialised to MARKET GTC orders without a participation cap: each order fills whole
+    at the open (after slippage) of its instrument's next bar. The stage's code for that case is
+    inlined here — same events, same order, same portfolio and risk calls — without building bar
+    dicts or walking the exchange's generic matching. Orders still working at the end of the batch
+    are handed to the stage's exchange; instruments that start the batch with orders working there
+    are processed by the stage itself until those orders are done."""
+
+    def run(self, trip_row: int | None = None, trip_peak: float = 0.0) -> _SweepResult:
+        engine, stage = self.engine, self.stage
+        strategy_id, account_id = engine.strategy_id, engine.account_id
+        portfolio = engine.portfolio
+        exchange = stage.exchange
+        slippage, commission = exchange.config.slippage, exchange.config.commission
+        start_quantity = {name: portfolio.quantity(name) for name in portfolio.instruments()}
+        start_cash = portfolio.cash
+        by_row: dict[int, list[int]] = {}
+        for i, row in enumerate(self.targets.rows.tolist()):
+            by_row.setdefault(row, []).append(i)
+        target_records = self.targets.to_records(strategy_id, account_id) if len(self.targets) else []
+        staged = {name for name in self.rows_of if exchange.open_orders(name)}
+        queue = list(by_row) + [int(self.rows_of[name][0]) for name in staged]
+        heapq.heapify(queue)
+        working: dict[str, dict[str, dict]] = {}  # instrument -> order id -> order, in arrival order
+        arrival = self.arrival = {}  # order id -> submission number, to hand leftovers over in order
+        columns = self.batch.columns
+        open_, volume, ts_event, ts_init = (
+            columns[name] for name in ("open", "volume", "ts_event", "ts_init")
+        )
+        names, codes, close = self.names, self.codes, self.close
+        done: set[int] = set()
+        events: list[tuple[str, dict]] = []
+        fills: list[tuple[int, str, float, float]] = []
+        while queue:
+            row = heapq.heappop(queue)
+            if row in done:
+                continue
+            done.add(row)
+            instrument = names[codes[row]]
+            ts, ts0 = ts_event.item(row), ts_init.item(row)
+            if instrument in staged:
+                row_events = stage.on_bar(self._bar(row))
+            else:
+                row_events = []
+                book = working.get(instrument)
+                if book:
+                    for order_id, order in list(book.items()):
+                        if order["ts_event"] >= ts:
+                            continue
+                        sign = _SIGN[order["side"]]
+                        quantity = float(order["quantity"])
+                        price = slippage.price(int(sign), open_.item(row), quantity, volume.item(row))
+                        notional = 0.0 + quantity * price
+                        fill = {
+                            "id": event_id("Fill", order_id, 0),
+                            "order_id": order_id,
+                            "strategy_id": order["strategy_id"],
+                            "account_id": order["account_id"],
+                            "instrument": instrument,
+                            "side": order["side"],
+                            "quantity": quantity,
+                            "price": price,
+                            "commission": commission.total(quantity, notional) - 0.0,
+                            "liquidity": "TAKER",
+                            "ts_event": ts,
+                            "ts_init": ts0,
+                        }
+                        filled = report(
+                            order, 1, "FILLED", quantity, 0.0, notional / quantity, ts, ts0, quantity, price
+                        )
+                        row_events += [("Fill", fill), ("ExecutionReport", filled)]
+                        del book[order_id]
+                        portfolio.apply_fill(fill)
+                traded = bool(row_events)
+                held = portfolio.quantity(instrument) != 0.0
+                portfolio.mark(instrument, close.item(row))
+                if held or traded:
+                    row_events += [
+                        ("Position", p) for p in portfolio.to_position_events(ts, ts0, [instrument])
+                    ]
+                    row_events.append(("PnL", portfolio.to_pnl_event(ts, ts0)))
+            touched = {instrument}
+            for i in by_row.get(row, ()):
+                target = target_records[i]
+                self._refresh_marks(row, skip=instrument)
+                name = target["instrument"]
+                touched.add(name)
+                if name in staged or exchange.open_orders(name):
+                    staged.add(name)
+                    row_events += stage.on_target(target)
+                    continue
+                row_events += self._execute(target, portfolio, working)
+            for name, event in row_events:
+                if (
+                    name == "Fill"
+                    and event["strategy_id"] == strategy_id
+                    and event["account_id"] == account_id
+                ):
+                    signed = _SIGN[event["side"]] * event["quantity"]
+                    fills.append(
+                        (row, event["instrument"], signed, -signed * event["price"] - event["commission"])
+                    )
+            events += row_events
+            for name in touched:
+                if name in staged and not exchange.open_orders(name):
+                    staged.discard(name)
+                if working.get(name) or name in staged:
+                    next_row = self._next_row(name, row)
+                    if next_row is not None:
+                        heapq.heappush(queue, next_row)
+        left = [order for book in working.values() for order in book.values()]
+        for order in sorted(left, key=lambda order: arrival[order["id"]]):
+            exchange.submit(order)  # the exchange's book keeps arrival order, as if submitted then
+        equity, cash, gross = self._account_path(start_quantity, start_cash, fills)
+        return _SweepResult(events, equity, cash, gross)
+
+    def _execute(
+        self, target: dict, portfolio, working: dict[str, dict[str, dict]]
+    ) -> list[tuple[str, dict]]:
+        """`ExecutionStage._execute` for MARKET orders kept in ``working`` until they fill."""
+        instrument, ts_event, ts_init = target["instrument"], target["ts_event"], target["ts_init"]
+        book = working.setdefault(instrument, {})
+        open_orders = [(order_id, _SIGN[o["side"]] * o["quantity"]) for order_id, o in book.items()]
+        cancels, intents = self.stage.executor.on_target(
+            target, portfolio.quantity(instrument), open_orders, portfolio.price(instrument)
+        )
+        events: list[tuple[str, dict]] = []
+        for order_id in cancels:
+            order = book.pop(order_id)
+            canceled = report(
+                order,
+                1,
+                "CANCELED",
+                0.0,
+                float(order["quantity"]),
+                None,
+                ts_event,
+                ts_init,
+                reason="replaced by a new target",
+            )
+            events.append(("ExecutionReport", canceled))
+        open_quantity = sum(quantity for order_id, quantity in open_orders if order_id not in cancels)
+        for intent in intents:
+            order = order_from_intent(intent)
+            events += [("OrderIntent", intent), ("Order", order)]
+            accepted, alerts = self.stage.risk.check(order, portfolio, open_quantity=open_quantity)
+            if accepted:
+                problem = order_problem(order)
+                if problem is None and order["id"] in book:
+                    problem = f"an order with id {order['id']!r} is already working"
+                if problem is not None:
+                    quantity = order.get("quantity")
+                    leaves = float(quantity) if isinstance(quantity, int | float) else 0.0
+                    rejected = report(
+                        order,
+                        0,
+                        "REJECTED",
+                        0.0,
+                        leaves,
+                        None,
+                        order["ts_event"],
+                        order["ts_init"],
+                        reason=problem,
+                    )
+                    events.append(("ExecutionReport", rejected))
+                    continue
+                book[order["id"]] = order
+                self.arrival[order["id"]] = len(self.arrival)
+                events.append(
+                    (
+                        "ExecutionReport",
+                        report(
+                            order,
+                            0,
+                            "ACCEPTED",
+                            0.0,
+                            float(order["quantity"]),
+                            None,
+                            order["ts_event"],
+                            order["ts_init"],
+                        ),
+                    )
+                )
+                continue
+            events.extend(("RiskAlert", alert) for alert in alerts)
+            reason = f"risk {alerts[0]['rule']}: {alerts[0]['message']}"
+            rejected = report(
+                order, 0, "REJECTED", 0.0, order["quantity"], None, ts_event, ts_init, reason=reason
+            )
+            events.append(("ExecutionReport", rejected))
+        return events

@@ -64,6 +64,7 @@ TABLES = {
     "RiskAlert": "risk_alerts",
     "Prediction": "predictions",
     "Features": "features",
+    "ModelMetric": "model_metrics",
 }
 
 

@@ -11,7 +11,6 @@ row) and ``<Schema>/<field>.npy`` for each columnar schema (that schema's rows i
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
 from functools import cached_property
 from pathlib import Path
 
@@ -19,6 +18,7 @@ import numpy as np
 
 from connectors.records import RawRecord
 from connectors.tape_archive.columns import ColumnSink, column_spec
+from connectors.tape_archive.encoding import Blob
 from connectors.tape_archive.storage import NpyAppender, load_array, load_blob
 from schemas.codec import CODEC
 
@@ -69,28 +69,39 @@ class PartitionCacheBuilder:
         schema: str,
         offsets: np.ndarray,
         timestamp_ms: np.ndarray,
-        keys: Sequence[bytes | None],
-        values: Sequence[bytes],
+        keys: Blob | None,
+        values: Blob,
         columns: dict[str, np.ndarray],
         categories: dict[str, tuple[str, ...]],
     ) -> None:
-        """Add a run of header-less records of one schema whose events are given as columns."""
+        """Add a run of header-less records of one schema whose events are given as columns.
+
+        ``keys`` are the records' key bytes (None: every key is null), ``values`` their value bytes.
+        """
         n = len(offsets)
         if n == 0:
             return
+        self._flush()
         code = self._schema_code(schema, n)
         ts_event = np.asarray(columns["ts_event"], dtype=np.int64)
         self._see_ts(int(ts_event.min()), int(ts_event.max()))
         if schema in self._sinks:
             self._sinks[schema].add_columns(columns, categories)
-        pending = self._pending
-        pending["offset"].extend(offsets.tolist())
-        pending["timestamp_ms"].extend(timestamp_ms.tolist())
-        pending["ts_event"].extend(ts_event.tolist())
-        pending["schema"].extend([code] * n)
-        pending["key"].extend(keys)
-        pending["value"].extend(values)
+        for name, array in (("offset", offsets), ("timestamp_ms", timestamp_ms), ("ts_event", ts_event)):
+            self._arrays[name].append(array)
+        self._arrays["schema"].append(np.full(n, code, dtype=np.int16))
+        self._append_blob("key", keys, n)
+        self._append_blob("value", values, n)
         self._track(int(offsets[0]), int(offsets[-1]), n)
+
+    def _append_blob(self, blob: str, items: Blob | None, n: int) -> None:
+        self._arrays[f"{blob}_null"].append(np.full(n, items is None))
+        if items is None:
+            self._arrays[f"{blob}_end"].append(np.full(n, self._blob_size[blob], dtype=np.int64))
+            return
+        self._arrays[f"{blob}_end"].append(self._blob_size[blob] + items.ends)
+        self._blobs[blob].write(items.data.tobytes())
+        self._blob_size[blob] += len(items.data)
 
     def _schema_code(self, name: str, n: int) -> int:
         if name not in self._schemas:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import shutil
+from dataclasses import dataclass
+from io import BytesIO
 from pathlib import Path
 from types import TracebackType
 
@@ -14,10 +16,14 @@ from connectors.records import RawRecord
 from connectors.tape_archive import manifest as manifests
 from connectors.tape_archive.cache import PartitionCacheBuilder
 from connectors.tape_archive.columns import column_spec
+from connectors.tape_archive.encoding import avro_bytes, encode_envelopes, event_pieces, join, lookup
 from connectors.tape_archive.layout import ENVELOPE_SCHEMA, LOG_CODEC, columns_path, log_path
 from schemas.batch import EventBatch
 from schemas.codec import CODEC
 from schemas.errors import DecodeError, TapeError
+
+#: Rows encoded at once by `TapeWriter.append_batch` (bounds its memory: ~100 bytes a row per matrix).
+_CHUNK_ROWS = 65_536
 
 
 def decode_or_none(value: bytes | None) -> tuple[str, dict] | None:
@@ -28,6 +34,25 @@ def decode_or_none(value: bytes | None) -> tuple[str, dict] | None:
         return CODEC.decode(value)
     except DecodeError:
         return None
+
+
+@dataclass(frozen=True, slots=True)
+class _Keys:
+    """Record keys as codes into a table of distinct keys."""
+
+    table: list[bytes]
+    codes: np.ndarray
+
+    def __getitem__(self, rows: np.ndarray) -> _Keys:
+        return _Keys(self.table, self.codes[rows])
+
+
+@dataclass(frozen=True, slots=True)
+class _Block:
+    """An encoded block of log records, in the form ``fastavro`` writes as is (``write_block``)."""
+
+    num_records: int
+    bytes_: BytesIO
 
 
 class PartitionWriter:
@@ -41,7 +66,7 @@ class PartitionWriter:
         path = log_path(root, topic, partition)
         path.parent.mkdir(parents=True, exist_ok=True)
         self._file = open(path, "wb")
-        self._log = fastavro.write.Writer(self._file, ENVELOPE_SCHEMA, codec=LOG_CODEC)
+        self._log = fastavro.write.Writer(self._file, ENVELOPE_SCHEMA, codec=LOG_CODEC, compression_level=1)
         self.cache = PartitionCacheBuilder(columns_path(root, topic, partition))
 
     def check_offset(self, offset: int) -> None:
@@ -62,6 +87,26 @@ class PartitionWriter:
             }
         )
         self.next_offset = offset + 1
+
+    def append_chunk(self, batch: EventBatch, keys: _Keys | None, timestamp_ms: np.ndarray) -> None:
+        """Append a batch's rows at the next offsets, encoded column-wise (see `encoding`)."""
+        rows = len(batch)
+        offsets = self.next_offset + np.arange(rows, dtype=np.int64)
+        spec = column_spec(batch.schema)
+        if spec is not None:
+            pieces = event_pieces(batch.schema, batch.columns, batch.categories)
+            columns = {f.name: np.asarray(batch.columns[f.name]) for f in spec}
+        else:
+            pieces = [lookup(_encode(batch), np.arange(rows))]
+            columns = {"ts_event": np.asarray(batch.columns["ts_event"])}
+        key_piece = None if keys is None else lookup([avro_bytes(k) for k in keys.table], keys.codes)
+        envelopes = encode_envelopes(offsets, timestamp_ms, key_piece, pieces)
+        self._log.write_block(_Block(rows, BytesIO(envelopes.data.tobytes())))
+        self.next_offset += rows
+        key_blob = None if keys is None else join([lookup(keys.table, keys.codes)])
+        self.cache.add_columns(
+            batch.schema, offsets, timestamp_ms, key_blob, join(pieces), columns, dict(batch.categories)
+        )
 
     def close(self) -> dict:
         """Close the files; return the partition's manifest entry (with file hashes)."""
@@ -171,33 +216,22 @@ class TapeWriter:
     ) -> None:
         """Append a batch of events, keyed by ``key_field`` (UTF-8 of its value) and partitioned by key.
 
-        The Kafka timestamp of each record is ``ts_event // 1_000_000``.
+        The Kafka timestamp of each record is ``ts_event // 1_000_000``. Flat schemas are encoded
+        column-wise (`encoding`), byte-identical to encoding each row with the codec.
         """
         if len(batch) == 0:
             return
         self.declare_topic(topic, partitions)
         keys, partition_of_row = _keys(batch, key_field, partitions)
-        values = _encode(batch)
         stamps = np.asarray(batch.columns["ts_event"], dtype=np.int64) // 1_000_000
-        spec = column_spec(batch.schema)
+        single = partitions == 1 or bool(np.all(partition_of_row == partition_of_row[0]))
         for partition in np.unique(partition_of_row).tolist():
-            rows = np.flatnonzero(partition_of_row == partition)
+            rows = np.arange(len(batch)) if single else np.flatnonzero(partition_of_row == partition)
             writer = self._partition(topic, partition)
-            offsets = writer.next_offset + np.arange(len(rows), dtype=np.int64)
-            part_keys = [keys[r] for r in rows.tolist()]
-            part_values = [values[r] for r in rows.tolist()]
-            for offset, stamp, key, value in zip(
-                offsets.tolist(), stamps[rows].tolist(), part_keys, part_values, strict=True
-            ):
-                writer.write_log(offset, stamp, key, value, ())
-            columns = (
-                {f.name: np.asarray(batch.columns[f.name])[rows] for f in spec}
-                if spec
-                else {"ts_event": np.asarray(batch.columns["ts_event"])[rows]}
-            )
-            writer.cache.add_columns(
-                batch.schema, offsets, stamps[rows], part_keys, part_values, columns, dict(batch.categories)
-            )
+            for start in range(0, len(rows), _CHUNK_ROWS):
+                chunk = rows[start : start + _CHUNK_ROWS]
+                part = batch if len(chunk) == len(batch) else batch.select(chunk)
+                writer.append_chunk(part, None if keys is None else keys[chunk], stamps[chunk])
 
     def close(self) -> dict:
         """Finish every file, write ``manifest.json`` and return the manifest (idempotent)."""
@@ -212,19 +246,18 @@ class TapeWriter:
         return self.manifest
 
 
-def _keys(batch: EventBatch, key_field: str | None, partitions: int) -> tuple[list[bytes | None], np.ndarray]:
-    n = len(batch)
+def _keys(batch: EventBatch, key_field: str | None, partitions: int) -> tuple[_Keys | None, np.ndarray]:
+    """Every row's key (UTF-8 of ``key_field``) as codes into a table, and its partition."""
     if key_field is None:
-        return [None] * n, np.zeros(n, dtype=np.int64)
+        return None, np.zeros(len(batch), dtype=np.int64)
     column = np.asarray(batch.columns[key_field])
     if key_field in batch.categories:
-        category_keys = [c.encode() for c in batch.categories[key_field]]
-        category_partitions = np.asarray(
-            [partition_for(k, partitions) for k in category_keys], dtype=np.int64
-        )
-        return [category_keys[c] for c in column.tolist()], category_partitions[column]
-    keys = [str(v).encode() for v in column.tolist()]
-    return keys, np.asarray([partition_for(k, partitions) for k in keys], dtype=np.int64)
+        table, codes = [c.encode() for c in batch.categories[key_field]], column
+    else:
+        uniques, codes = np.unique(np.asarray([str(v) for v in column.tolist()]), return_inverse=True)
+        table = [u.encode() for u in uniques.tolist()]
+    table_partitions = np.asarray([partition_for(k, partitions) for k in table], dtype=np.int64)
+    return _Keys(table, np.asarray(codes, dtype=np.int64)), table_partitions[codes]
 
 
 def _encode(batch: EventBatch) -> list[bytes]:

@@ -225,25 +225,28 @@ class StrategyRunner:
     def _run_per_bar(self, batch: EventBatch, groups: list[tuple[str, np.ndarray]]):
         codes = batch.columns["instrument"].tolist()
         names = batch.categories["instrument"]
+        n = len(codes)
         columns = {name: batch.columns[name].tolist() for name in (*BAR_FIELDS, "ts_init")}
-        # per instrument: indicator names, and per-row indicator values aligned to the batch rows
-        views: dict[int, tuple[SimpleNamespace, list[str], list[list]]] = {}
-        allowed_codes = set()
+        # per instrument code: its indicators' namespace, their names, and their values aligned to batch rows
+        views: list[tuple[SimpleNamespace, list[str], list[list]] | None] = [None] * len(names)
         for instrument, rows in groups:
-            code = names.index(instrument)
-            allowed_codes.add(code)
             sub = {name: batch.columns[name][rows] for name in BAR_FIELDS}
             values = self._compute_indicators(instrument, sub)
-            per_row = {}
+            single = len(rows) == n
+            aligned = {}
             for name, value in values.items():
                 if isinstance(value, tuple):  # multi-output indicator: one namedtuple per row
-                    per_row[name] = [
-                        type(value)(*row) for row in zip(*(v.tolist() for v in value), strict=True)
-                    ]
+                    per_row = [type(value)(*row) for row in zip(*(v.tolist() for v in value), strict=True)]
                 else:
-                    per_row[name] = value.tolist()
-            aligned = {name: dict(zip(rows.tolist(), vals, strict=True)) for name, vals in per_row.items()}
-            views[code] = (SimpleNamespace(), list(aligned), [aligned[n] for n in aligned])
+                    per_row = value.tolist()
+                if single:
+                    aligned[name] = per_row
+                else:
+                    full = [None] * n
+                    for row, item in zip(rows.tolist(), per_row, strict=True):
+                        full[row] = item
+                    aligned[name] = full
+            views[names.index(instrument)] = (SimpleNamespace(), list(aligned), list(aligned.values()))
         bar = BarView()
         ctx = self.context
         pending = ctx._pending
@@ -252,27 +255,25 @@ class StrategyRunner:
         o, h, lo, c, v = columns["open"], columns["high"], columns["low"], columns["close"], columns["volume"]
         ts, ts_init = columns["ts_event"], columns["ts_init"]
         found_rows, found_instruments, found_quantities, found_reasons = [], [], [], []
-        last_rows = ctx._last_bars
+        last_bars = ctx._last_bars
+        if not isinstance(last_bars, _LastBars):
+            last_bars = ctx._last_bars = _LastBars(last_bars)
+        last_bars.columns = columns
+        last_row = last_bars.rows
         for row, code in enumerate(codes):
-            if code not in allowed_codes:
+            view = views[code]
+            if view is None:
                 continue
             instrument = names[code]
-            ind, ind_names, ind_values = views[code]
+            ind, ind_names, ind_values = view
             for name, values in zip(ind_names, ind_values, strict=True):
                 setattr(ind, name, values[row])
             bar.instrument = instrument
             bar.open, bar.high, bar.low, bar.close, bar.volume = o[row], h[row], lo[row], c[row], v[row]
-            bar.ts_event, bar.ts_init = ts[row], ts_init[row]
-            ctx.ts_event = ts[row]
+            bar.ts_event = ctx.ts_event = ts[row]
+            bar.ts_init = ts_init[row]
             on_bar(bar, ind, ctx)
-            last_rows[instrument] = {
-                "open": o[row],
-                "high": h[row],
-                "low": lo[row],
-                "close": c[row],
-                "volume": v[row],
-                "ts_event": ts[row],
-            }
+            last_row[instrument] = row
             if pending:
                 for target_instrument, (quantity, reason) in pending.items():
                     if targets.get(target_instrument, 0.0) != quantity:
@@ -282,5 +283,29 @@ class StrategyRunner:
                         found_quantities.append(quantity)
                         found_reasons.append(reason)
                 pending.clear()
+        last_bars.settle()
         self._last_target.update(targets)
         return found_rows, found_instruments, found_quantities, found_reasons
+
+
+class _LastBars(dict):
+    """`Context`'s latest bar per instrument; rows of the running batch become dicts only when asked."""
+
+    def __init__(self, bars: dict[str, dict[str, float]]):
+        super().__init__(bars)
+        self.rows: dict[str, int] = {}
+        self.columns: dict[str, list] = {}
+
+    def _bar(self, row: int) -> dict[str, float]:
+        return {name: self.columns[name][row] for name in BAR_FIELDS}
+
+    def get(self, instrument: str, default: Any = None) -> Any:
+        row = self.rows.get(instrument)
+        return self._bar(row) if row is not None else super().get(instrument, default)
+
+    def settle(self) -> None:
+        """Store the running batch's latest bars as dicts."""
+        for instrument, row in self.rows.items():
+            self[instrument] = self._bar(row)
+        self.rows.clear()
+        self.columns = {}
