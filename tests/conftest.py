@@ -14,6 +14,7 @@ to start).
 
 from __future__ import annotations
 
+import os
 import shutil
 import time
 import uuid
@@ -22,10 +23,17 @@ from pathlib import Path
 
 import pytest
 from confluent_kafka.admin import AdminClient, NewTopic
+from hypothesis import settings
 
 from tape.broker import LocalBroker, free_ports
 
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
+
+# The same generated examples on every run, so CI cannot pass or fail by the luck of the draw;
+# `HYPOTHESIS_PROFILE=explore pytest …` searches fresh examples while developing.
+settings.register_profile("ci", derandomize=True, deadline=None, print_blob=True)
+settings.register_profile("explore", deadline=None, print_blob=True)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

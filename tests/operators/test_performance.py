@@ -159,7 +159,8 @@ def test_drawdown_series_matches_empyrical_and_brute_force_dates(params):
 
     assert series.iloc[0] == 0.0
     reference = empyrical.stats.drawdown_series(returns_of(equity))
-    np.testing.assert_allclose(series.to_numpy()[1:], reference, rtol=REL)
+    # near-zero drawdowns: the ratio to the peak and empyrical's compounded returns differ in the last bits
+    np.testing.assert_allclose(series.to_numpy()[1:], reference, rtol=REL, atol=1e-12)
     assert m.max_drawdown == series.min()
     if m.max_drawdown == 0.0:
         assert (m.max_drawdown_peak_ts, m.max_drawdown_trough_ts, m.max_drawdown_recovery_ts) == (None,) * 3
