@@ -235,6 +235,22 @@ class _Sweep:
         k = bisect_right(rows, after)
         return rows[k] if k < len(rows) else None
 
+    def _collect_fills(
+        self, row: int, events: list[tuple[str, dict]], fills: list[tuple[int, str, float, float]]
+    ) -> bool:
+        """Append this account's fills on ``row`` as (row, instrument, signed qty, cash delta); True on a HALT."""
+        halted = False
+        strategy_id, account_id = self.engine.strategy_id, self.engine.account_id
+        for name, event in events:
+            if name == "Fill" and event["strategy_id"] == strategy_id and event["account_id"] == account_id:
+                signed = _SIGN[event["side"]] * event["quantity"]
+                fills.append(
+                    (row, event["instrument"], signed, -signed * event["price"] - event["commission"])
+                )
+            elif name == "RiskAlert" and event["action"] == "HALT":
+                halted = True
+        return halted
+
     def _refresh_marks(self, row: int, skip: str) -> None:
         portfolio = self.engine.portfolio
         for instrument in portfolio.instruments():
@@ -284,18 +300,8 @@ class _Sweep:
                 self._refresh_marks(row, skip=instrument)
                 row_events += stage.on_target(target)
                 touched.add(target["instrument"])
-            for name, event in row_events:
-                if (
-                    name == "Fill"
-                    and event["strategy_id"] == strategy_id
-                    and event["account_id"] == account_id
-                ):
-                    signed = _SIGN[event["side"]] * event["quantity"]
-                    fills.append(
-                        (row, event["instrument"], signed, -signed * event["price"] - event["commission"])
-                    )
-                elif name == "RiskAlert" and event["action"] == "HALT":
-                    touched.update(self.rows_of)
+            if self._collect_fills(row, row_events, fills):
+                touched.update(self.rows_of)
             events += row_events
             for name in touched:
                 if stage.exchange.open_orders(name):
@@ -435,16 +441,7 @@ class _MarketSweep(_Sweep):
                     row_events += stage.on_target(target)
                     continue
                 row_events += self._execute(target, portfolio, working)
-            for name, event in row_events:
-                if (
-                    name == "Fill"
-                    and event["strategy_id"] == strategy_id
-                    and event["account_id"] == account_id
-                ):
-                    signed = _SIGN[event["side"]] * event["quantity"]
-                    fills.append(
-                        (row, event["instrument"], signed, -signed * event["price"] - event["commission"])
-                    )
+            self._collect_fills(row, row_events, fills)
             events += row_events
             for name in touched:
                 if name in staged and not exchange.open_orders(name):
