@@ -148,10 +148,8 @@ class _CollectorSink(DynamicSink):
 def make_runner(config: RunConfig) -> StrategyRunner:
     """The strategy runner a run config describes (also used by the live ``strategies`` service)."""
     strategy = strategy_class(config.strategy.name)(config.strategy.params)
-    if config.strategy.callback == "bar":
-        strategy_type = type(strategy)
-        if strategy_type.on_bar is strategy_type.__mro__[-2].on_bar:  # Strategy.on_bar: not implemented
-            raise ConfigError(f"strategy.callback: {config.strategy.name} has no per-event on_bar")
+    if config.strategy.callback == "bar" and not strategy.per_bar:
+        raise ConfigError(f"strategy.callback: {config.strategy.name} has no per-event on_bar")
     runner = StrategyRunner(
         strategy,
         config.strategy.strategy_id,

@@ -138,6 +138,11 @@ class Strategy:
         """Whether the strategy implements the vectorised ``on_batch`` path."""
         return type(self).on_batch is not Strategy.on_batch
 
+    @property
+    def per_bar(self) -> bool:
+        """Whether the strategy implements the per-event ``on_bar`` path."""
+        return type(self).on_bar is not Strategy.on_bar
+
     def indicators(self, p: BaseModel) -> dict[str, Any]:
         """The streaming indicators kept per instrument, by name (none by default)."""
         return {}

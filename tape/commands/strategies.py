@@ -5,6 +5,18 @@ from __future__ import annotations
 import click
 
 
+def paths(cls) -> str:
+    """Which callback paths a strategy class implements."""
+    from operators.strategy import Strategy
+
+    found = [
+        label
+        for label, method in (("vectorised", "on_batch"), ("per-bar", "on_bar"))
+        if getattr(cls, method) is not getattr(Strategy, method)
+    ]
+    return " + ".join(found)
+
+
 @click.command("strategies")
 def command() -> None:
     """List registered strategies with their parameters and defaults."""
@@ -12,9 +24,7 @@ def command() -> None:
 
     for name in sorted(REGISTRY):
         cls = strategy_class(name)
-        click.echo(
-            f"{name}  ({REGISTRY[name]})  {'vectorised + per-bar' if cls.on_batch is not cls.__mro__[-2].on_batch else 'per-bar'}"
-        )
+        click.echo(f"{name}  ({REGISTRY[name]})  {paths(cls)}")
         for field_name, info in cls.Params.model_fields.items():
             default = "required" if info.is_required() else repr(info.default)
             click.echo(f"    {field_name}: {default}")
