@@ -6,7 +6,9 @@ service decide exactly what a replay of its inputs decides, bars are buffered un
 `Watermark` says it has emitted everything up to their event time; then the released bars are
 ordered as a replay orders them (``ts_event``, topic, partition, offset), each target is attached to
 the bar that caused it (its instrument's bar at its ``ts_event``), and the batch goes through the same
-`TradingEngine.on_batch` the backtest calls. Controls apply on arrival.
+`TradingEngine.on_batch` the backtest calls. Controls apply on arrival. A service that receives
+several inputs at once can `advance` the watermark over all of them and `release` once (one engine
+run and one PnL instead of one per watermark).
 
 Examples
 --------
@@ -62,9 +64,17 @@ class LiveExecution:
 
     def on_watermark(self, watermark: dict) -> list[tuple[str, dict]]:
         """Release and execute everything up to the strategy's new watermark."""
+        return self.release() if self.advance(watermark) else []
+
+    def advance(self, watermark: dict) -> bool:
+        """Move the watermark without releasing (several inputs, one `release`); True if it moved."""
         if watermark["source"] != self.strategy_id or watermark["ts_event"] <= self.watermark:
-            return []
+            return False
         self.watermark = watermark["ts_event"]
+        return True
+
+    def release(self) -> list[tuple[str, dict]]:
+        """Execute the buffered bars and targets the watermark covers, then mark the portfolio (PnL)."""
         bars = self._release_bars()
         if bars is None:
             return []

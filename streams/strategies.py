@@ -2,7 +2,8 @@
 
     md.bar.1m ─ read_market (KafkaSource + decode; bad records → dlq.md.bar.1m)
       → batch_events       (consecutive events → columnar EventBatch)
-      → key_by_strategy
+      → key_by_strategy    (each strategy gets only its topics' rows and its universe's bars;
+                            a strategy with no rows in a batch is not called)
       → decide_targets     (StrategyRunner: the same operator the backtest runs)
       → encode_outputs     (TargetPosition → sig.target, side events → their topics,
                             then a Watermark on sig.target: "done up to ts_event")
@@ -24,7 +25,7 @@ from operators.strategy import StrategyRunner
 from replay.backtest import load_configs, make_runner
 from schemas.batch import EventBatch
 from schemas.errors import ConfigError
-from streams.edges import group_into_batches, outbound, read_events, write_records
+from streams.edges import group_into_batches, outbound, read_events, route_by_universe, write_records
 from streams.options import ServiceOptions
 
 
@@ -64,17 +65,16 @@ def build_flow(options: ServiceOptions) -> Dataflow:
         runner = runner or make_runner(config)
         return runner, outbound(options, strategy_id, decisions(runner, config, batch))
 
-    def to_every_strategy(batch: EventBatch) -> list[tuple[str, tuple[str, EventBatch]]]:
-        return [
-            (sid, (sid, batch))
-            for sid, c in configs.items()
-            if batch.topic in {options.topic(t) for t in c.data.topics}
-        ]
+    universes = {sid: None if c.universe is None else frozenset(c.universe) for sid, c in configs.items()}
+    subscribed = {sid: frozenset(options.topic(t) for t in c.data.topics) for sid, c in configs.items()}
+
+    def to_each_strategy(batch: EventBatch) -> list[tuple[str, tuple[str, EventBatch]]]:
+        return [(sid, (sid, part)) for sid, part in route_by_universe(batch, universes, subscribed)]
 
     flow = Dataflow("strategies")
     events = read_events("read_market", flow, options, topics)
     batches = op.flat_map_batch("batch_events", events, group_into_batches)
-    keyed = op.flat_map("key_by_strategy", batches, to_every_strategy)
+    keyed = op.flat_map("key_by_strategy", batches, to_each_strategy)
     decided = op.stateful_map("decide_targets", keyed, decide)
     records = op.flat_map("encode_outputs", decided, lambda key_records: key_records[1])
     write_records("write_outputs", records, options)

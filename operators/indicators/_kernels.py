@@ -20,6 +20,10 @@ from scipy.signal import lfilter
 
 EMPTY = np.empty(0)
 
+#: Up to this many values, `RecursiveSmoother` runs its recursion in Python: cheaper than
+#: ``lfilter``'s call overhead for the one-bar batches of a live service.
+SMALL_BATCH = 16
+
 #: TA-Lib's ``TA_EPSILON`` (``ta_utility.h``; 1e-14 since TA-Lib 0.6, 1e-8 before).
 TA_EPSILON = 1e-14
 
@@ -143,8 +147,23 @@ class RecursiveSmoother:
                 first = taken
         if len(rest) == 0:
             return head, first
-        y, self._zi = lfilter(self._b, self._a, rest, zi=self._zi)
+        if len(rest) <= SMALL_BATCH:
+            y = self._recurse(rest)
+        else:
+            y, self._zi = lfilter(self._b, self._a, rest, zi=self._zi)
         return (np.concatenate((head, y)) if len(head) else y), first
+
+    def _recurse(self, x: np.ndarray) -> np.ndarray:
+        """``lfilter``'s transposed direct form, step for step (same operations, so the same bits)."""
+        gain, zero, a1 = float(self._b[0]), 0.0, float(self._a[1])
+        z = float(self._zi[0])
+        y = []
+        for value in x.tolist():
+            out = z + gain * value
+            z = zero * value - a1 * out
+            y.append(out)
+        self._zi = np.array([z])
+        return np.array(y)
 
 
 def ema_smoother(period: int) -> RecursiveSmoother:

@@ -186,6 +186,8 @@ class StrategyRunner:
             rows, instruments, quantities, reasons = self._run_vectorised(batch, groups)
         else:
             rows, instruments, quantities, reasons = self._run_per_bar(batch, groups)
+        if not len(rows):
+            return EMPTY_TARGETS
         rows_array = np.asarray(rows, dtype=np.int64)
         return Targets(
             rows_array,
@@ -204,6 +206,15 @@ class StrategyRunner:
             self.context.ts_event = int(columns["ts_event"][-1])
             wanted = self.strategy.on_batch(Bars(instrument, columns), ind, self.context)
             previous = self._last_target.get(instrument, 0.0)
+            if len(rows) == 1:  # one bar (live): the same decision without the array steps below
+                value = float(wanted[0])
+                value = previous if value != value else value  # NaN keeps the previous target
+                if value != previous:
+                    found_rows.append(rows)
+                    found_quantities.append(np.array([value]))
+                    found_instruments.append(np.array([instrument], dtype=object))
+                self._last_target[instrument] = self.context._targets[instrument] = value
+                continue
             filled = _forward_fill(wanted, previous)
             before = np.empty_like(filled)
             before[0] = previous
