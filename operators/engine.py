@@ -41,10 +41,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from operators.execution.exchange import acceptance
 from operators.execution.executor import order_from_intent
 from operators.execution.ids import event_id
-from operators.execution.orders import order_problem, report
-from operators.execution.stage import ExecutionStage, ExecutionStageConfig
+from operators.execution.orders import report
+from operators.execution.stage import ExecutionStage, ExecutionStageConfig, rejected_by_risk
 from operators.strategy.runner import EMPTY_TARGETS, Targets
 from schemas.batch import EventBatch
 
@@ -486,48 +487,12 @@ class _MarketSweep(_Sweep):
             order = order_from_intent(intent)
             events += [("OrderIntent", intent), ("Order", order)]
             accepted, alerts = self.stage.risk.check(order, portfolio, open_quantity=open_quantity)
+            if not accepted:
+                events += rejected_by_risk(order, alerts, ts_event, ts_init)
+                continue
+            accepted, answer = acceptance(order, order["id"] in book)
+            events.append(("ExecutionReport", answer))
             if accepted:
-                problem = order_problem(order)
-                if problem is None and order["id"] in book:
-                    problem = f"an order with id {order['id']!r} is already working"
-                if problem is not None:
-                    quantity = order.get("quantity")
-                    leaves = float(quantity) if isinstance(quantity, int | float) else 0.0
-                    rejected = report(
-                        order,
-                        0,
-                        "REJECTED",
-                        0.0,
-                        leaves,
-                        None,
-                        order["ts_event"],
-                        order["ts_init"],
-                        reason=problem,
-                    )
-                    events.append(("ExecutionReport", rejected))
-                    continue
                 book[order["id"]] = order
                 self.arrival[order["id"]] = len(self.arrival)
-                events.append(
-                    (
-                        "ExecutionReport",
-                        report(
-                            order,
-                            0,
-                            "ACCEPTED",
-                            0.0,
-                            float(order["quantity"]),
-                            None,
-                            order["ts_event"],
-                            order["ts_init"],
-                        ),
-                    )
-                )
-                continue
-            events.extend(("RiskAlert", alert) for alert in alerts)
-            reason = f"risk {alerts[0]['rule']}: {alerts[0]['message']}"
-            rejected = report(
-                order, 0, "REJECTED", 0.0, order["quantity"], None, ts_event, ts_init, reason=reason
-            )
-            events.append(("ExecutionReport", rejected))
         return events

@@ -53,6 +53,24 @@ DAY_NS = 86_400_000_000_000
 _STOPS = frozenset({"STOP", "STOP_LIMIT"})
 
 
+def acceptance(order: dict, already_working: bool) -> tuple[bool, dict]:
+    """Whether the exchange accepts ``order``, with its ACCEPTED or REJECTED ``ExecutionReport``."""
+    problem = order_problem(order)
+    if problem is None and already_working:
+        problem = f"an order with id {order['id']!r} is already working"
+    if problem is not None:
+        quantity = order.get("quantity")
+        leaves = float(quantity) if isinstance(quantity, int | float) else 0.0
+        rejected = report(
+            order, 0, "REJECTED", 0.0, leaves, None, order["ts_event"], order["ts_init"], reason=problem
+        )
+        return False, rejected
+    accepted = report(
+        order, 0, "ACCEPTED", 0.0, float(order["quantity"]), None, order["ts_event"], order["ts_init"]
+    )
+    return True, accepted
+
+
 class ExchangeConfig(StrictConfig):
     """How the simulated exchange fills: participation cap, lot size, commission and slippage.
 
@@ -131,23 +149,12 @@ class SimulatedExchange:
 
     def submit(self, order: dict) -> list[tuple[str, dict]]:
         """Accept ``order`` (an ``Order`` dict) for matching; return its ACCEPTED or REJECTED report."""
-        problem = order_problem(order)
-        if problem is None and order["id"] in self._orders:
-            problem = f"an order with id {order['id']!r} is already working"
-        if problem is not None:
-            quantity = order.get("quantity")
-            leaves = float(quantity) if isinstance(quantity, int | float) else 0.0
-            rejected = report(
-                order, 0, "REJECTED", 0.0, leaves, None, order["ts_event"], order["ts_init"], reason=problem
-            )
-            return [("ExecutionReport", rejected)]
-        working = _Working(order)
-        self._orders[order["id"]] = working
-        self._books.setdefault(order["instrument"], {})[order["id"]] = working
-        accepted = report(
-            order, 0, "ACCEPTED", 0.0, working.leaves, None, order["ts_event"], order["ts_init"]
-        )
-        return [("ExecutionReport", accepted)]
+        accepted, answer = acceptance(order, order["id"] in self._orders)
+        if accepted:
+            working = _Working(order)
+            self._orders[order["id"]] = working
+            self._books.setdefault(order["instrument"], {})[order["id"]] = working
+        return [("ExecutionReport", answer)]
 
     def cancel(
         self, order_id: str, ts_event: int, ts_init: int, reason: str = "canceled"

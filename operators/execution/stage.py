@@ -46,6 +46,13 @@ from operators.portfolio import Portfolio
 from operators.risk import RiskEngine, RiskLimits
 
 
+def rejected_by_risk(order: dict, alerts: list[dict], ts_event: int, ts_init: int) -> list[tuple[str, dict]]:
+    """The risk alerts of a refused order, then its REJECTED report naming the first rule."""
+    reason = f"risk {alerts[0]['rule']}: {alerts[0]['message']}"
+    rejected = report(order, 0, "REJECTED", 0.0, order["quantity"], None, ts_event, ts_init, reason=reason)
+    return [("RiskAlert", alert) for alert in alerts] + [("ExecutionReport", rejected)]
+
+
 class ExecutionStageConfig(StrictConfig):
     """The execution stage's parts: account cash, exchange model, executor, risk limits.
 
@@ -181,12 +188,7 @@ class ExecutionStage:
             if accepted:
                 events += self.exchange.submit(order)
                 continue
-            events.extend(("RiskAlert", alert) for alert in alerts)
-            reason = f"risk {alerts[0]['rule']}: {alerts[0]['message']}"
-            rejected = report(
-                order, 0, "REJECTED", 0.0, order["quantity"], None, ts_event, ts_init, reason=reason
-            )
-            events.append(("ExecutionReport", rejected))
+            events += rejected_by_risk(order, alerts, ts_event, ts_init)
         return events
 
     def _halt(
