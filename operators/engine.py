@@ -194,12 +194,7 @@ class _Sweep:
         self.codes = columns["instrument"]
         self.names = batch.categories["instrument"]
         self.close = columns["close"]
-        order = np.argsort(self.codes, kind="stable")
-        present = np.flatnonzero(np.bincount(self.codes, minlength=len(self.names)))
-        bounds = np.searchsorted(self.codes[order], present).tolist() + [len(order)]
-        self.rows_of = {
-            self.names[code]: order[bounds[i] : bounds[i + 1]] for i, code in enumerate(present.tolist())
-        }
+        self.rows_of = batch.rows_by("instrument")
         self._row_lists: dict[str, list[int]] = {}
 
     def batch_last_close(self) -> dict[str, float]:

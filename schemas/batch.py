@@ -42,6 +42,22 @@ class EventBatch:
         """A dictionary-coded column decoded to an object array of str."""
         return np.asarray(self.categories[name], dtype=object)[self.columns[name]]
 
+    def rows_by(self, name: str) -> dict[str, np.ndarray]:
+        """The row indices (ascending) of each value of dictionary-coded column ``name`` present in the batch.
+
+        >>> rows = [{"instrument": i, "ts_event": t} for t, i in enumerate("ABA")]
+        >>> {k: v.tolist() for k, v in EventBatch.from_records("Bar", "md", rows).rows_by("instrument").items()}
+        {'A': [0, 2], 'B': [1]}
+        """
+        codes = self.columns[name]
+        values = self.categories[name]
+        present = np.flatnonzero(np.bincount(codes, minlength=len(values)))
+        if len(present) == 1:
+            return {values[present[0]]: np.arange(len(codes))}
+        order = np.argsort(codes, kind="stable")
+        bounds = np.searchsorted(codes[order], present).tolist() + [len(order)]
+        return {values[code]: order[bounds[i] : bounds[i + 1]] for i, code in enumerate(present.tolist())}
+
     def to_records(self) -> list[dict]:
         """The rows as plain dicts (the Avro record form), strings decoded."""
         decoded = {

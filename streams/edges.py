@@ -89,20 +89,16 @@ def route_by_universe(
     wanted = [sid for sid, names in topics.items() if batch.topic in names]
     if batch.schema != "Bar" or not wanted:
         return [(sid, batch) for sid in wanted]
-    names = batch.categories["instrument"]
-    codes = batch.columns["instrument"]
-    rows_of: dict[str, np.ndarray] = {}
+    rows_of: dict[str, np.ndarray] | None = None
     routed = []
     for sid in wanted:
         universe = universes[sid]
         if universe is None:
             routed.append((sid, batch))
             continue
-        if not rows_of:
-            order = np.argsort(codes, kind="stable")
-            bounds = np.searchsorted(codes[order], np.arange(len(names) + 1))
-            rows_of = {name: order[bounds[i] : bounds[i + 1]] for i, name in enumerate(names)}
-        picked = [rows_of[name] for name in universe if name in rows_of and len(rows_of[name])]
+        if rows_of is None:
+            rows_of = batch.rows_by("instrument")
+        picked = [rows_of[name] for name in universe if name in rows_of]
         if picked:
             rows = picked[0] if len(picked) == 1 else np.sort(np.concatenate(picked))
             routed.append((sid, batch if len(rows) == len(batch) else batch.select(rows)))

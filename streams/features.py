@@ -26,12 +26,7 @@ def split_by_instrument(batch: EventBatch) -> list[tuple[str, EventBatch]]:
     """One keyed sub-batch per instrument, rows in their original order."""
     if batch.schema != "Bar":
         return []
-    codes = batch.columns["instrument"]
-    return [
-        (name, batch.select(codes == code))
-        for code, name in enumerate(batch.categories["instrument"])
-        if (codes == code).any()
-    ]
+    return [(name, batch.select(rows)) for name, rows in batch.rows_by("instrument").items()]
 
 
 def build_flow(options: ServiceOptions) -> Dataflow:

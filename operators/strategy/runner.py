@@ -149,15 +149,7 @@ class StrategyRunner:
         return indicators
 
     def _instrument_groups(self, batch: EventBatch) -> list[tuple[str, np.ndarray]]:
-        codes = batch.columns["instrument"]
-        names = batch.categories["instrument"]
-        present = np.flatnonzero(np.bincount(codes, minlength=len(names)))
-        if len(present) == 1:
-            groups = [(names[present[0]], np.arange(len(codes)))]
-        else:
-            order = np.argsort(codes, kind="stable")
-            bounds = np.searchsorted(codes[order], present, side="left").tolist() + [len(codes)]
-            groups = [(names[c], order[bounds[i] : bounds[i + 1]]) for i, c in enumerate(present.tolist())]
+        groups = batch.rows_by("instrument").items()
         allowed = set(self.universe) if self.universe is not None else None
         return [
             (name, rows)
