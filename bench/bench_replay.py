@@ -21,6 +21,7 @@ import resource
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -59,21 +60,62 @@ def config(callback: str) -> dict:
     }
 
 
-def one_run(tape: Path, callback: str) -> dict:
-    """Run one backtest in this process; return its time, trade summary and peak RSS."""
+def reference_fills(tape: Path) -> list[tuple[int, str, float]]:
+    """The simple per-bar reference of the workload on a one-instrument tape: (ts_event, side, price) of
+    its fills. EMAs seeded with the SMA of their first bars (TA-Lib's definition), updated bar by bar;
+    a target change on a bar fills at the next bar's open."""
+    from connectors.tape_archive import TapeReader
+
+    batches = list(TapeReader(tape).batches(["md.bar.1m"]))
+    close = [c for b in batches for c in b.columns["close"].tolist()]
+    open_ = [o for b in batches for o in b.columns["open"].tolist()]
+    ts = [t for b in batches for t in b.columns["ts_event"].tolist()]
+    fast_n, slow_n, quantity = 10, 30, 100.0
+    fast_alpha, slow_alpha = 2.0 / (fast_n + 1), 2.0 / (slow_n + 1)
+    fast = slow = fast_sum = slow_sum = 0.0
+    position, pending, fills = 0.0, None, []
+    for i, price in enumerate(close):
+        if pending is not None:
+            fills.append((ts[i], "BUY" if pending > position else "SELL", open_[i]))
+            position, pending = pending, None
+        fast_sum += price if i < fast_n else 0.0
+        slow_sum += price if i < slow_n else 0.0
+        if i >= fast_n:
+            fast = fast_alpha * price + (1.0 - fast_alpha) * fast
+        elif i == fast_n - 1:
+            fast = fast_sum / fast_n
+        if i >= slow_n:
+            slow = slow_alpha * price + (1.0 - slow_alpha) * slow
+        elif i == slow_n - 1:
+            slow = slow_sum / slow_n
+        target = quantity if i >= slow_n - 1 and fast > slow else 0.0
+        if target != position:
+            pending = target
+    return fills
+
+
+def one_run(tape: Path, callback: str, out: Path | None = None, check: bool = False) -> dict:
+    """Run one backtest in this process (writing its results under ``out`` if given); return its time,
+    trade summary and peak RSS, and with ``check`` whether its fills equal `reference_fills`."""
     from replay.backtest import backtest
 
     start = time.perf_counter()
-    result = backtest(tape, config(callback))
+    result = backtest(tape, config(callback), out=out)
     seconds = time.perf_counter() - start
     fills = result.fills
-    return {
+    outcome = {
         "seconds": seconds,
         "fills": len(fills),
         "round_trips": int((fills["side"] == "SELL").sum()),
         "fills_hash": int(pd_hash(fills)),
         "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
     }
+    if check:
+        mine = list(
+            zip(fills["ts_event"].tolist(), fills["side"].tolist(), fills["price"].tolist(), strict=True)
+        )
+        outcome["equals_reference"] = mine == reference_fills(tape)
+    return outcome
 
 
 def pd_hash(frame) -> int:
@@ -82,10 +124,12 @@ def pd_hash(frame) -> int:
     return int(pd.util.hash_pandas_object(frame, index=False).sum())
 
 
-def run_in_child(tape: Path, callback: str) -> dict:
-    done = subprocess.run(
-        [sys.executable, __file__, "--one", str(tape), callback], capture_output=True, text=True, check=True
-    )
+def run_in_child(tape: Path, callback: str, write: bool = False, check: bool = False) -> dict:
+    command = [sys.executable, __file__, "--one", str(tape), callback]
+    with tempfile.TemporaryDirectory(dir=OUT) as out:
+        command += ["--out", out] if write else []
+        command += ["--check"] if check else []
+        done = subprocess.run(command, capture_output=True, text=True, check=True)
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
@@ -94,7 +138,7 @@ def breakdown(tape: Path) -> None:
     from connectors.tape_archive import TapeReader
     from operators.engine import TradingEngine
     from operators.performance import compute_metrics
-    from replay.backtest import _Collector, _equity_frame, _frame, backtest, load_config, make_runner
+    from replay.backtest import _Collector, _equity_frame, backtest, load_config, make_runner
 
     print("| part | vectorised s | per-event s |")
     print("|---|---:|---:|")
@@ -118,10 +162,10 @@ def breakdown(tape: Path) -> None:
         for batch, (targets, side), result in zip(batches, decided, results, strict=True):
             collector.add(cfg.strategy.strategy_id, cfg.account.id, batch, targets, side, result)
         equity = _equity_frame(collector.equity_parts)
-        tables = {name: _frame(name, records) for name, records in collector.events.items()}
+        tables = collector.frames()
         times["result tables (events → DataFrames)"] = time.perf_counter() - start
         start = time.perf_counter()
-        compute_metrics(equity["equity"], fills=tables["Fill"], config=cfg.metrics)
+        compute_metrics(equity["equity"], fills=tables["fills"], config=cfg.metrics)
         times["metrics"] = time.perf_counter() - start
         times["sum of parts"] = sum(times.values())
         start = time.perf_counter()
@@ -137,31 +181,41 @@ def main() -> None:
     parser.add_argument("--instruments", default="1", help="comma-separated instrument counts")
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--breakdown", action="store_true", help="time each part (first size only)")
+    parser.add_argument(
+        "--write", action="store_true", help="also write the results (Parquet tables, metrics, manifest)"
+    )
     parser.add_argument("--one", nargs=2, metavar=("TAPE", "CALLBACK"), help=argparse.SUPPRESS)
+    parser.add_argument("--out", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--check", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.one:
-        print(json.dumps(one_run(Path(args.one[0]), args.one[1])))
+        print(json.dumps(one_run(Path(args.one[0]), args.one[1], args.out, args.check)))
         return
     sizes = [(int(b), int(i)) for b in args.bars.split(",") for i in args.instruments.split(",")]
     if args.breakdown:
         breakdown(make_tape(*sizes[0]))
         return
-    print("| path | bars | instruments | median s | bars/s | round trips | peak RSS MiB |")
-    print("|---|---:|---:|---:|---:|---:|---:|")
+    written = " (results written)" if args.write else ""
+    print(
+        "| path | bars | instruments | median s | bars/s | round trips | fills = per-bar reference | peak RSS MiB |"
+    )
+    print("|---|---:|---:|---:|---:|---:|---|---:|")
     for bars, instruments in sizes:
         tape = make_tape(bars, instruments)
         runs: dict[str, list[dict]] = {callback: [] for callback in PATHS}
         for i in range(args.runs):
             for callback in PATHS if i % 2 == 0 else list(PATHS)[::-1]:
-                runs[callback].append(run_in_child(tape, callback))
+                check = i == 0 and instruments == 1  # the reference is written for one instrument
+                runs[callback].append(run_in_child(tape, callback, args.write, check))
         hashes = {run["fills_hash"] for values in runs.values() for run in values}
         assert len(hashes) == 1, "vectorised and per-event paths traded differently"
         for callback, values in runs.items():
             median = statistics.median(run["seconds"] for run in values)
             peak = max(run["peak_rss_mb"] for run in values)
+            equal = values[0].get("equals_reference")
             print(
-                f"| {PATHS[callback]} | {bars:,} | {instruments} | {median:.2f} | {bars / median:,.0f} | "
-                f"{values[0]['round_trips']:,} | {peak:,.0f} |",
+                f"| {PATHS[callback]}{written} | {bars:,} | {instruments} | {median:.3f} | {bars / median:,.0f} | "
+                f"{values[0]['round_trips']:,} | {'n/a' if equal is None else 'yes' if equal else 'NO'} | {peak:,.0f} |",
                 flush=True,
             )
 

@@ -63,7 +63,11 @@ class AccountConfig(_Strict):
 
 class DataConfig(_Strict):
     topics: list[str] = Field(default_factory=lambda: ["md.bar.1m"])
-    batch_rows: int = Field(default=65_536, gt=0)
+    batch_rows: int = Field(
+        default=262_144,
+        gt=0,
+        description="Rows per replay batch: larger batches amortise per-batch work (~20 MB per batch of bars).",
+    )
 
 
 class RunConfig(_Strict):
@@ -81,7 +85,9 @@ class RunConfig(_Strict):
         default=False, description="On HALT or kill switch, also flatten positions."
     )
     metrics: MetricsConfig = Field(default_factory=MetricsConfig)
-    features: FeatureSetConfig = Field(default_factory=FeatureSetConfig, description="The features service's set.")
+    features: FeatureSetConfig = Field(
+        default_factory=FeatureSetConfig, description="The features service's set."
+    )
 
     @classmethod
     def from_dict(cls, data: dict[str, Any], source: str = "run config") -> RunConfig:

@@ -9,7 +9,11 @@ checks see what a bar-by-bar run would see.
 
 With MARKET GTC orders, no participation cap and no drawdown switch (the common backtest), the rows
 that need per-event work go through `_MarketSweep`, which inlines the stage's code for that case
-(orders fill whole at the next bar's open) and emits exactly the events the stage would.
+(orders fill whole at the next bar's open) and emits exactly the events the stage would. When, in
+addition, the strategy trades a single instrument and the batch is long (a replay), `_ColumnarSweep`
+computes the same events with array arithmetic — quantities, fills, the portfolio's accounting and
+every event column, ids included — and returns them as one `EventTable` per event type; a batch
+it cannot finish that way (an order resting past the batch, a risk refusal) goes to `_MarketSweep`.
 
 The drawdown kill switch is checked on every row: if the vectorised equity breaches the limit, the
 batch is rolled back (the stage is restored from a pickle taken before it) and re-run with the
@@ -35,6 +39,7 @@ Examples
 from __future__ import annotations
 
 import heapq
+import math
 import pickle
 from bisect import bisect_right
 from dataclasses import dataclass
@@ -42,30 +47,60 @@ from dataclasses import dataclass
 import numpy as np
 
 from operators.execution.exchange import acceptance
-from operators.execution.executor import order_from_intent
-from operators.execution.ids import event_id
+from operators.execution.executor import order_from_intent, round_to_lot
+from operators.execution.ids import child_id, child_lanes, id_bytes, lanes, target_lanes
 from operators.execution.orders import report
 from operators.execution.stage import ExecutionStage, ExecutionStageConfig, rejected_by_risk
 from operators.strategy.runner import EMPTY_TARGETS, Targets
 from schemas.batch import EventBatch
+from schemas.event_table import Coded, EventTable, merge_records, tables_of
 
 _SIGN = {"BUY": 1.0, "SELL": -1.0}
+#: Batches at least this long try the columnar path; its fixed cost per batch (a few dozen array
+#: operations) would slow down the live service's batches of a few bars.
+COLUMNAR_MIN_ROWS = 256
 
 
-@dataclass(frozen=True, slots=True)
 class BatchResult:
-    """What one batch produced: events in order, and the account path sampled per event time."""
+    """What one batch produced: its events, and the account path sampled per event time.
 
-    events: list[tuple[str, dict]]
-    ts_event: np.ndarray
-    equity: np.ndarray
-    cash: np.ndarray
-    gross_exposure: np.ndarray
+    The events are either a list of ``(schema, record)`` in causal order or one `EventTable` per
+    event type (the columnar path); each form is derived from the other when first asked for.
+    """
+
+    __slots__ = ("ts_event", "equity", "cash", "gross_exposure", "_events", "_tables")
+
+    def __init__(
+        self,
+        ts_event: np.ndarray,
+        equity: np.ndarray,
+        cash: np.ndarray,
+        gross_exposure: np.ndarray,
+        events: list[tuple[str, dict]] | None = None,
+        tables: dict[str, EventTable] | None = None,
+    ):
+        self.ts_event, self.equity, self.cash, self.gross_exposure = ts_event, equity, cash, gross_exposure
+        self._events = events if events is not None or tables is not None else []
+        self._tables = tables
+
+    @property
+    def events(self) -> list[tuple[str, dict]]:
+        """The events as ``(schema, record)`` in the order they happened."""
+        if self._events is None:
+            self._events = merge_records(self._tables)
+        return self._events
+
+    @property
+    def tables(self) -> dict[str, EventTable]:
+        """The events as one `EventTable` per event type."""
+        if self._tables is None:
+            self._tables = tables_of(self._events)
+        return self._tables
 
 
 def _empty_result(events: list[tuple[str, dict]]) -> BatchResult:
     empty = np.empty(0)
-    return BatchResult(events, np.empty(0, np.int64), empty, empty, empty)
+    return BatchResult(np.empty(0, np.int64), empty, empty, empty, events)
 
 
 class TradingEngine:
@@ -87,6 +122,7 @@ class TradingEngine:
         self.peak = config.initial_cash
         self._max_drawdown = config.risk.max_drawdown
         self._tripped = False
+        self._columnar = True  # tests switch it off to compare with `_MarketSweep`
         self._market_orders_only = (
             config.executor.order_type == "MARKET"
             and config.executor.time_in_force == "GTC"
@@ -112,8 +148,11 @@ class TradingEngine:
         if batch.schema != "Bar" or len(batch) == 0:
             return _empty_result([])
         if self._fast_path_applies():
-            sweep = _MarketSweep(self, batch, targets)
-            result = sweep.run()
+            sweep = _ColumnarSweep(self, batch, targets)
+            result = sweep.run() if self._columnar and len(batch) >= COLUMNAR_MIN_ROWS else None
+            if result is None:
+                sweep = _MarketSweep(self, batch, targets)
+                result = sweep.run()
             self._commit(sweep, result)
             return result.sampled(batch)
         checking = self._max_drawdown is not None and not self._tripped
@@ -165,20 +204,26 @@ class TradingEngine:
 
 @dataclass(frozen=True, slots=True)
 class _SweepResult:
-    events: list[tuple[str, dict]]
+    events: list[tuple[str, dict]] | None
     equity_rows: np.ndarray
     cash_rows: np.ndarray
     gross_rows: np.ndarray
+    tables: dict[str, EventTable] | None = None
 
     def sampled(self, batch: EventBatch) -> BatchResult:
         ts = batch.columns["ts_event"]
+        if np.all(ts[1:] != ts[:-1]):  # one row per event time already
+            return BatchResult(
+                ts, self.equity_rows, self.cash_rows, self.gross_rows, self.events, self.tables
+            )
         last_of_time = np.flatnonzero(np.append(ts[1:] != ts[:-1], True))
         return BatchResult(
-            self.events,
             ts[last_of_time],
             self.equity_rows[last_of_time],
             self.cash_rows[last_of_time],
             self.gross_rows[last_of_time],
+            self.events,
+            self.tables,
         )
 
 
@@ -310,38 +355,65 @@ class _Sweep:
     def _account_path(
         self, start_quantity: dict[str, float], start_cash: float, fills: list[tuple[int, str, float, float]]
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        return self._account_path_of(
+            start_quantity,
+            start_cash,
+            np.asarray([f[0] for f in fills], dtype=np.int64),
+            [f[1] for f in fills],
+            np.asarray([f[2] for f in fills], dtype=np.float64),
+            np.asarray([f[3] for f in fills], dtype=np.float64),
+        )
+
+    def _account_path_of(
+        self,
+        start_quantity: dict[str, float],
+        start_cash: float,
+        fill_rows: np.ndarray,
+        fill_instruments: list[str],
+        fill_signed: np.ndarray,
+        fill_cash: np.ndarray,
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Equity, cash and gross exposure after every row, given the fills (row, instrument,
+        signed quantity, cash delta) of the batch and the positions it started with."""
         n = len(self.close)
         cash_delta = np.zeros(n)
-        fill_rows = np.asarray([f[0] for f in fills], dtype=np.int64)
-        if len(fills):
-            np.add.at(cash_delta, fill_rows, np.asarray([f[3] for f in fills]))
-        cash = start_cash + np.cumsum(cash_delta)
-        value = np.zeros(n)
-        gross = np.zeros(n)
-        by_instrument: dict[str, list[tuple[int, float]]] = {}
-        for row, instrument, signed, _ in fills:
-            by_instrument.setdefault(instrument, []).append((row, signed))
-        for instrument in sorted(set(start_quantity) | set(by_instrument)):
+        if len(fill_rows):
+            np.add.at(cash_delta, fill_rows, fill_cash)
+        cash = np.cumsum(cash_delta, out=cash_delta)
+        cash += start_cash
+        value = gross = None
+        traded = set(fill_instruments)
+        names = np.asarray(fill_instruments, dtype=object) if len(traded) > 1 else None
+        for instrument in sorted(set(start_quantity) | traded):
             q0 = start_quantity.get(instrument, 0.0)
-            instrument_fills = by_instrument.get(instrument)
-            if q0 == 0.0 and not instrument_fills:
+            if q0 == 0.0 and instrument not in traded:
                 continue
             rows = self.rows_of.get(instrument, np.empty(0, np.int64))
             dq = np.zeros(len(rows))
-            if instrument_fills:
-                positions = np.searchsorted(rows, [r for r, _ in instrument_fills])
-                np.add.at(dq, positions, [s for _, s in instrument_fills])
+            if instrument in traded:
+                mine = slice(None) if names is None else names == instrument
+                np.add.at(dq, np.searchsorted(rows, fill_rows[mine]), fill_signed[mine])
             # the instrument's value after each of its rows, carried forward to every later row
             held_value = np.empty(len(rows) + 1)
             held_value[0] = q0 * self.engine.last_close.get(instrument, 0.0)
-            held_value[1:] = (q0 + np.cumsum(dq)) * self.close[rows]
-            latest = np.zeros(
-                n, dtype=np.int64
-            )  # how many of the instrument's rows are at or before each row
-            latest[rows] = np.arange(1, len(rows) + 1)
-            np.maximum.accumulate(latest, out=latest)
-            value += held_value[latest]
-            gross += np.abs(held_value[latest])
+            every_row = len(rows) == n  # the instrument has every row of the batch
+            held_value[1:] = (q0 + np.cumsum(dq)) * (self.close if every_row else self.close[rows])
+            if every_row:
+                held = held_value[1:]
+            else:
+                latest = np.zeros(
+                    n, dtype=np.int64
+                )  # how many of the instrument's rows are at or before each row
+                latest[rows] = np.arange(1, len(rows) + 1)
+                np.maximum.accumulate(latest, out=latest)
+                held = held_value[latest]
+            if value is None:
+                value, gross = held, np.abs(held)
+            else:
+                value = value + held
+                gross += np.abs(held)
+        if value is None:
+            return cash.copy(), cash, np.zeros(n)
         return cash + value, cash, gross
 
 
@@ -399,7 +471,7 @@ class _MarketSweep(_Sweep):
                         price = slippage.price(int(sign), open_.item(row), quantity, volume.item(row))
                         notional = 0.0 + quantity * price
                         fill = {
-                            "id": event_id("Fill", order_id, 0),
+                            "id": child_id(order_id, "Fill", 0),
                             "order_id": order_id,
                             "strategy_id": order["strategy_id"],
                             "account_id": order["account_id"],
@@ -491,3 +563,430 @@ class _MarketSweep(_Sweep):
                 book[order["id"]] = order
                 self.arrival[order["id"]] = len(self.arrival)
         return events
+
+
+class _ColumnarSweep(_Sweep):
+    """`_MarketSweep` for a strategy that trades one instrument, with its events built as columns.
+
+    Applies when the portfolio and the batch's targets involve one instrument, no order is working
+    at the start of the batch and the risk limits read no prices and count no orders (a position
+    limit is fine). The stage's arithmetic — executor lot rounding, the risk position limit, the
+    slippage and commission models, `Portfolio.trade` — runs in one Python loop over the targets
+    only; every event column (ids included, see `operators.execution.ids`) is then computed with
+    arrays, equal field for field and in the same order to what `_MarketSweep` emits. `run` returns
+    None, having changed nothing, when the batch needs the general sweep: an order would still be
+    working at the end of the batch, the instrument's next bar has the same event time, or the
+    position limit refuses an order.
+    """
+
+    def run(self) -> _SweepResult | None:
+        engine, stage = self.engine, self.stage
+        portfolio = engine.portfolio
+        limits = stage.risk.limits
+        if (
+            limits.max_order_notional is not None
+            or limits.max_gross_exposure is not None
+            or limits.max_orders_per_interval is not None
+        ):
+            return None
+        working = {
+            name
+            for name in set(self.rows_of) | set(self.targets.instrument)
+            if stage.exchange.open_orders(name)
+        }
+        names = set(self.targets.instrument) | set(portfolio.instruments()) | working
+        if len(names) > 1:
+            return None
+        carried = None
+        if working:  # an order handed over by the previous batch: fill it here if it is a plain MARKET order
+            carried = stage.exchange.untouched_order(next(iter(working)))
+            owner = (engine.strategy_id, engine.account_id)
+            if (
+                carried is None
+                or carried["order_type"] != "MARKET"
+                or (carried["strategy_id"], carried["account_id"]) != owner
+            ):
+                return None
+        start_quantity = {name: portfolio.quantity(name) for name in portfolio.instruments()}
+        rows = self.rows_of.get(next(iter(names))) if names else None
+        if rows is None or not (len(self.targets) or carried):
+            no_fills = np.empty(0, np.int64), [], np.empty(0), np.empty(0)
+            return _SweepResult(None, *self._account_path_of(start_quantity, portfolio.cash, *no_fills), {})
+        trades = self._trade(names.pop(), rows, carried)
+        if trades is None:
+            return None
+        return self._result(trades, start_quantity)
+
+    def _trade(self, instrument: str, rows: np.ndarray, carried: dict | None) -> _Trades | None:
+        """Replay exchange (for the ``carried`` order first), executor, risk and portfolio over the
+        targets; None if the batch needs more."""
+        stage, targets, columns = self.stage, self.targets, self.batch.columns
+        every_row = len(rows) == len(self.close)  # the instrument has every row of the batch
+        ts_rows = columns["ts_event"] if every_row else columns["ts_event"][rows]
+        # each target's position among the instrument's rows
+        target_at = targets.rows if every_row else np.searchsorted(rows, targets.rows)
+        fill_at = np.searchsorted(ts_rows, ts_rows[target_at], side="right")
+        portfolio = self.engine.portfolio
+        start_quantity, start_avg, start_realized = portfolio.position(instrument)
+        position = start_quantity
+        carried_fill = np.empty(0)
+        if carried is not None:
+            if ts_rows[0] <= carried["ts_event"] or (len(targets) and target_at[0] == 0):
+                return None  # not fillable on the first bar, or a target there: the stage handles that bar
+            carried_fill = np.array([_SIGN[carried["side"]] * float(carried["quantity"])])
+            position = start_quantity + carried_fill[0]
+            if abs(position) <= 1e-12 * max(abs(start_quantity), abs(carried_fill[0])):
+                position = 0.0
+        needed, before = _orders_to_targets(targets.quantity, position, stage.executor.config.lot(instrument))
+        ordered = np.flatnonzero(needed != 0.0)
+        needed, before = needed[ordered], before[ordered]
+        limit = stage.risk.limits.position_limit(instrument)
+        fill_at = fill_at[ordered]
+        resting = fill_at >= len(rows)  # no bar left in the batch to fill on
+        if np.any(fill_at != target_at[ordered] + 1) or np.any(resting[:-1]):
+            return None  # an order would rest past the next bar: the general sweep handles it
+        if limit is not None and np.any(
+            (np.abs(before + needed) > limit + 1e-9) & (np.abs(before + needed) > np.abs(before))
+        ):
+            return None  # the risk engine refuses an order: the general sweep emits its alert and rejection
+        order_signed = needed
+        rests = bool(len(ordered)) and bool(resting[-1])  # the last order waits for the next batch
+        if rests:
+            fill_at, needed, before = fill_at[:-1], needed[:-1], before[:-1]
+        fill_rows = rows[fill_at]
+        if carried is not None:
+            fill_rows = np.concatenate(([rows[0]], fill_rows))
+            needed = np.concatenate((carried_fill, needed))
+            before = np.concatenate(([start_quantity], before))
+        size = np.abs(needed)
+        exchange = stage.exchange.config
+        price = exchange.slippage.prices(
+            np.where(needed > 0.0, 1.0, -1.0), columns["open"][fill_rows], size, columns["volume"][fill_rows]
+        )
+        notional = 0.0 + size * price
+        fee = exchange.commission.totals(size, notional) - 0.0
+        start = (
+            start_quantity,
+            start_avg,
+            start_realized,
+            portfolio.realized_pnl,
+            portfolio.cash,
+            portfolio.commission,
+        )
+        state = _account_after_fills(start, before, needed, price, fee)
+        return _Trades(
+            instrument,
+            carried,
+            rests,
+            ordered,
+            order_signed,
+            fill_rows,
+            needed,
+            size,
+            price,
+            notional,
+            fee,
+            state,
+        )
+
+    def _result(self, trades: _Trades, start_quantity: dict[str, float]) -> _SweepResult:
+        engine, targets, columns = self.engine, self.targets, self.batch.columns
+        strategy_id, account_id, instrument = engine.strategy_id, engine.account_id, trades.instrument
+        n = len(trades.target)
+        order_of, fill_rows, state = trades.target, trades.fill_row, trades.state
+        signed, size, price, notional, fee = (
+            trades.signed,
+            trades.size,
+            trades.price,
+            trades.notional,
+            trades.fee,
+        )
+        target_rows, target_ts, target_ts_init = (
+            targets.rows[order_of],
+            targets.ts_event[order_of],
+            targets.ts_init[order_of],
+        )
+        fill_ts, fill_ts_init = columns["ts_event"][fill_rows], columns["ts_init"][fill_rows]
+
+        intent = child_lanes(*target_lanes(strategy_id, instrument, target_ts), "OrderIntent")
+        order = child_lanes(*intent, "Order")
+        intent_ids, order_ids = id_bytes(*intent), id_bytes(*order)
+        filled = n - trades.rests
+        filled_order = order[0][:filled], order[1][:filled]
+        if trades.carried is not None:  # its fill comes first; its order, intent and acceptance were earlier
+            hi, lo = lanes(trades.carried["id"])
+            filled_order = (
+                np.concatenate((np.array([hi], np.uint64), filled_order[0])),
+                np.concatenate((np.array([lo], np.uint64), filled_order[1])),
+            )
+        filled_order_ids = id_bytes(*filled_order)
+        fills = len(fill_rows)
+        order_size = np.abs(trades.order_signed)
+        common = {"strategy_id": strategy_id, "account_id": account_id, "instrument": instrument}
+        order_fields = {
+            **common,
+            "side": Coded((trades.order_signed > 0.0).astype(np.int32), ("SELL", "BUY")),
+            "quantity": order_size,
+            "order_type": "MARKET",
+            "limit_price": np.nan,
+            "stop_price": np.nan,
+            "time_in_force": self.stage.executor.config.time_in_force,
+            "ts_event": target_ts,
+            "ts_init": target_ts_init,
+        }
+        tables = {
+            "OrderIntent": EventTable.build(
+                "OrderIntent", target_rows * 8 + 4, id=intent_ids, **order_fields
+            ),
+            "Order": EventTable.build(
+                "Order", target_rows * 8 + 5, id=order_ids, intent_id=intent_ids, **order_fields
+            ),
+            "Fill": EventTable.build(
+                "Fill",
+                fill_rows * 8,
+                id=id_bytes(*child_lanes(*filled_order, "Fill", 0)),
+                order_id=filled_order_ids,
+                **common,
+                side=Coded((signed > 0.0).astype(np.int32), ("SELL", "BUY")),
+                quantity=size,
+                price=price,
+                commission=fee,
+                liquidity="TAKER",
+                ts_event=fill_ts,
+                ts_init=fill_ts_init,
+            ),
+        }
+        accepted_then_filled = np.concatenate([np.zeros(n, np.int32), np.ones(fills, np.int32)])
+        tables["ExecutionReport"] = _in_sequence(
+            EventTable.build(
+                "ExecutionReport",
+                np.concatenate([target_rows * 8 + 6, fill_rows * 8 + 1]),
+                id=np.concatenate(
+                    [
+                        id_bytes(*child_lanes(*order, "ExecutionReport", 0)),
+                        id_bytes(*child_lanes(*filled_order, "ExecutionReport", 1)),
+                    ]
+                ),
+                order_id=np.concatenate([order_ids, filled_order_ids]),
+                **common,
+                status=Coded(accepted_then_filled, ("ACCEPTED", "FILLED")),
+                filled_quantity=np.concatenate([np.zeros(n), size]),
+                leaves_quantity=np.concatenate([order_size, np.zeros(fills)]),
+                avg_price=np.concatenate([np.full(n, np.nan), notional / size]),
+                last_quantity=np.concatenate([np.zeros(n), size]),
+                last_price=np.concatenate([np.full(n, np.nan), price]),
+                reason="",
+                ts_event=np.concatenate([target_ts, fill_ts]),
+                ts_init=np.concatenate([target_ts_init, fill_ts_init]),
+            )
+        )
+        # Position and PnL on every row the sweep processes (target and fill rows) where the
+        # instrument is held or traded, from the state after that row's fills, marked at its close
+        processed = np.concatenate([targets.rows, fill_rows])
+        processed.sort(kind="stable")
+        processed = processed[np.append(True, processed[1:] != processed[:-1])]
+        after = np.searchsorted(fill_rows, processed, side="right")
+        quantity, avg, realized, total_realized, cash, commission = state[after].T
+        traded = fill_rows[np.maximum(after - 1, 0)] == processed if fills else np.zeros(len(processed), bool)
+        emit = traded | (quantity != 0.0)
+        marked, quantity, avg, realized = processed[emit], quantity[emit], avg[emit], realized[emit]
+        close = self.close[marked]
+        net = quantity * close
+        ts, ts_init = columns["ts_event"][marked], columns["ts_init"][marked]
+        tables["Position"] = EventTable.build(
+            "Position",
+            marked * 8 + 2,
+            **common,
+            quantity=quantity,
+            avg_price=avg,
+            realized_pnl=realized,
+            unrealized_pnl=quantity * (close - avg),
+            ts_event=ts,
+            ts_init=ts_init,
+        )
+        tables["PnL"] = EventTable.build(
+            "PnL",
+            marked * 8 + 3,
+            strategy_id=strategy_id,
+            account_id=account_id,
+            cash=cash[emit],
+            equity=cash[emit] + net,
+            realized_pnl=total_realized[emit],
+            unrealized_pnl=net - quantity * avg,
+            commission=commission[emit],
+            gross_exposure=np.abs(net),
+            net_exposure=net,
+            ts_event=ts,
+            ts_init=ts_init,
+        )
+        portfolio = engine.portfolio
+        start_cash = portfolio.cash
+        if fills or instrument in start_quantity:
+            final = state[-1]
+            portfolio.restore(
+                instrument,
+                (final[0], final[1], final[2]),
+                price=float(self.close[processed[-1]]),
+                cash=final[4],
+                realized_pnl=final[3],
+                commission=final[5],
+            )
+        else:
+            portfolio.mark(instrument, float(self.close[processed[-1]]))
+        if trades.carried is not None:
+            self.stage.exchange.withdraw(trades.carried["id"])
+        if trades.rests:  # the exchange's book takes it, as `_MarketSweep` hands over its leftovers
+            self.stage.exchange.submit(tables["Order"].to_records()[-1])
+        fill_cash = -signed * price - fee
+        if len(self.rows_of[instrument]) == len(self.close):
+            path = self._account_path_every_row(
+                start_quantity.get(instrument, 0.0), start_cash, fill_rows, signed, fill_cash
+            )
+        else:
+            path = self._account_path_of(
+                start_quantity, start_cash, fill_rows, [instrument] * fills, signed, fill_cash
+            )
+        return _SweepResult(None, *path, tables)
+
+    def _account_path_every_row(
+        self,
+        start_quantity: float,
+        start_cash: float,
+        fill_rows: np.ndarray,
+        signed: np.ndarray,
+        fill_cash: np.ndarray,
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """`_account_path_of` when one instrument has every row and at most one fill per row: cash and
+        position are constant between fills, so each is its running sum at the last fill, repeated
+        (the same sums in the same order, hence the same values)."""
+        segments = np.diff(np.concatenate(([0], fill_rows, [len(self.close)])))
+        cash = np.repeat(start_cash + np.concatenate(([0.0], np.cumsum(fill_cash))), segments)
+        quantity = np.repeat(start_quantity + np.concatenate(([0.0], np.cumsum(signed))), segments)
+        value = quantity * self.close
+        return cash + value, cash, np.abs(value)
+
+
+@dataclass(frozen=True, slots=True)
+class _Trades:
+    """What `_ColumnarSweep._trade` decided: per order, the target it serves and its signed quantity;
+    per fill (the carried order's first, none for a resting last order), its row, signed quantity,
+    size, price, notional and commission, and the account after it (``state`` rows:
+    quantity, avg price and realised P&L of the instrument, the account's realised P&L, cash and
+    commission; row 0 is the state before the batch)."""
+
+    instrument: str
+    carried: dict | None  # an order of an earlier batch whose fill comes first
+    rests: bool  # the last order has no bar left to fill on in this batch
+    target: np.ndarray
+    order_signed: np.ndarray
+    fill_row: np.ndarray
+    signed: np.ndarray
+    size: np.ndarray
+    price: np.ndarray
+    notional: np.ndarray
+    fee: np.ndarray
+    state: np.ndarray
+
+
+def _orders_to_targets(targets: np.ndarray, start: float, lot: float) -> tuple[np.ndarray, np.ndarray]:
+    """The `TargetExecutor`'s order quantity for each target (0: none) and the position before it,
+    when every order fills before the next target: ``needed = round_to_lot(target - position)``.
+
+    The recurrence is solved with arrays when lot rounding stays on whole numbers (then it is
+    exact): guess that each target was reached, check the guess reproduces itself, refine a few
+    times; otherwise it runs target by target.
+    """
+    after = targets.copy()
+    integral = lot == int(lot)
+    for _ in range(4 if integral else 0):
+        before = np.concatenate(([start], after[:-1]))
+        wanted = targets - before
+        lots = np.floor(np.abs(wanted) / lot + 1e-9) * lot
+        if not (np.all(np.floor(lots) == lots) and np.all(lots < 2.0**52)):
+            break  # round(…, 10) might not be the identity: let `round_to_lot` decide
+        needed = np.copysign(lots, wanted)
+        reached = before + needed
+        reached[np.abs(reached) <= 1e-12 * np.maximum(np.abs(before), np.abs(needed))] = 0.0
+        reached = np.where(needed == 0.0, before, reached)
+        if np.array_equal(reached, after):
+            return needed, before
+        after = reached
+    needed, before = np.empty(len(targets)), np.empty(len(targets))
+    position = start
+    for i, target in enumerate(targets.tolist()):
+        before[i] = position
+        needed[i] = change = round_to_lot(target - position, lot)
+        if change != 0.0:
+            position += change
+            if abs(position) <= 1e-12 * max(abs(before[i]), abs(change)):
+                position = 0.0
+    return needed, before
+
+
+def _account_after_fills(
+    start: tuple[float, ...], before: np.ndarray, signed: np.ndarray, price: np.ndarray, fee: np.ndarray
+) -> np.ndarray:
+    """`Portfolio.trade`'s arithmetic over a sequence of fills of one instrument: the state rows of `_Trades`.
+
+    Sequential sums are cumulative sums (``np.cumsum`` adds in order, so it equals the running
+    ``+=``). The average price and realised P&L have a closed form unless a fill adds to an open
+    position (the average then depends on all earlier fills): that case runs fill by fill.
+    """
+    quantity0, avg0, realized0, total0, cash0, commission0 = start
+    n = len(signed)
+    state = np.empty((n + 1, 6))
+    state[0] = start
+    after = before + signed
+    after[np.abs(after) <= 1e-12 * np.maximum(np.abs(before), np.abs(signed))] = 0.0
+    state[1:, 0] = after
+    state[:, 4] = np.cumsum(np.concatenate(([cash0], -(signed * price + fee))))
+    state[:, 5] = np.cumsum(np.concatenate(([commission0], fee)))
+    opening = before == 0.0
+    reducing = ~opening & ((before > 0.0) != (signed > 0.0))
+    if np.any(~opening & ~reducing):
+        return _account_fill_by_fill(state, before, signed, price)
+    flipped = reducing & (after != 0.0) & ((after > 0.0) != (before > 0.0))
+    partial = reducing & (after != 0.0) & ~flipped
+    avg_after = np.where(
+        opening, signed * price / np.where(opening, after, 1.0), np.where(flipped, price, 0.0)
+    )
+    # a partial reduction keeps the average: carry the last one set forward
+    last_set = np.where(partial, -1, np.arange(n))
+    np.maximum.accumulate(last_set, out=last_set)
+    avg_after = np.where(last_set >= 0, avg_after[np.maximum(last_set, 0)], avg0)
+    avg_before = np.concatenate(([avg0], avg_after[:-1]))
+    pnl = np.minimum(np.abs(signed), np.abs(before)) * (price - avg_before) * np.copysign(1.0, before)
+    pnl = np.where(reducing, pnl, 0.0)
+    state[1:, 1] = avg_after
+    state[:, 2] = np.cumsum(np.concatenate(([realized0], pnl)))
+    state[:, 3] = np.cumsum(np.concatenate(([total0], pnl)))
+    return state
+
+
+def _account_fill_by_fill(
+    state: np.ndarray, before: np.ndarray, signed: np.ndarray, price: np.ndarray
+) -> np.ndarray:
+    """Average price and realised P&L columns of `_account_after_fills`, fill by fill."""
+    _, avg, realized, total = state[0, :4].tolist()
+    after = state[1:, 0].tolist()
+    for i, (quantity, change, fill_price) in enumerate(
+        zip(before.tolist(), signed.tolist(), price.tolist(), strict=True)
+    ):
+        if quantity == 0.0 or (quantity > 0.0) == (change > 0.0):
+            avg = (quantity * avg + change * fill_price) / after[i] if after[i] else 0.0
+        else:
+            pnl = min(abs(change), abs(quantity)) * (fill_price - avg) * math.copysign(1.0, quantity)
+            realized += pnl
+            total += pnl
+            if after[i] == 0.0:
+                avg = 0.0
+            elif (after[i] > 0.0) != (quantity > 0.0):
+                avg = fill_price
+        state[i + 1, 1:4] = avg, realized, total
+    return state
+
+
+def _in_sequence(table: EventTable) -> EventTable:
+    order = np.argsort(table.sequence, kind="stable")
+    columns = {name: column[order] for name, column in table.columns.items()}
+    return EventTable(table.schema, columns, table.sequence[order], table.categories)

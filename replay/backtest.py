@@ -28,8 +28,10 @@ from __future__ import annotations
 import hashlib
 import json
 import subprocess
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -44,6 +46,7 @@ from connectors.tape_archive import TapeReader
 from connectors.tape_source import TapeSource
 from operators.config import RunConfig
 from operators.engine import BatchResult, TradingEngine
+from operators.execution.ids import id_bytes, target_lanes
 from operators.performance import Metrics, compute_metrics
 from operators.strategies import strategy_class
 from operators.strategy import StrategyRunner
@@ -51,6 +54,7 @@ from operators.strategy.runner import EMPTY_TARGETS, Targets
 from schemas.batch import EventBatch
 from schemas.codec import CODEC
 from schemas.errors import ConfigError
+from schemas.event_table import EventTable, tables_of
 
 #: Event types a backtest keeps, and the result table each goes to.
 TABLES = {
@@ -68,13 +72,34 @@ TABLES = {
 }
 
 
+class ResultTables(Mapping[str, pd.DataFrame]):
+    """A backtest's event tables by name; each becomes a DataFrame when first read (a parameter sweep
+    that only reads metrics and fills never pays for the rest)."""
+
+    def __init__(self, tables: dict[str, EventTable]):
+        self._tables = tables
+        self._frames: dict[str, pd.DataFrame] = {}
+
+    def __getitem__(self, name: str) -> pd.DataFrame:
+        frame = self._frames.get(name)
+        if frame is None:
+            frame = self._frames[name] = self._tables[name].to_frame()
+        return frame
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._tables)
+
+    def __len__(self) -> int:
+        return len(self._tables)
+
+
 @dataclass
 class BacktestResult:
     """The outcome of a backtest, as pandas DataFrames (one per event type) plus metrics and manifest."""
 
     metrics: Metrics
     equity: pd.DataFrame
-    tables: dict[str, pd.DataFrame]
+    tables: Mapping[str, pd.DataFrame]
     manifest: dict[str, Any]
     run_dir: Path | None = None
 
@@ -95,12 +120,34 @@ class BacktestResult:
         return self.tables["targets"]
 
 
+def targets_table(targets: Targets, strategy_id: str, account_id: str) -> EventTable:
+    """A batch's target changes as a ``TargetPosition`` `EventTable` (ids derived for all at once)."""
+    n = len(targets)
+    instruments = np.asarray(targets.instrument, dtype=object)
+    ids = np.empty(n, dtype="S32")
+    for instrument in dict.fromkeys(targets.instrument):
+        mine = instruments == instrument
+        ids[mine] = id_bytes(*target_lanes(strategy_id, instrument, targets.ts_event[mine]))
+    return EventTable.build(
+        "TargetPosition",
+        targets.rows,
+        id=ids,
+        strategy_id=strategy_id,
+        account_id=account_id,
+        instrument=targets.instrument,
+        target_quantity=targets.quantity,
+        reason=targets.reason,
+        ts_event=targets.ts_event,
+        ts_init=targets.ts_init,
+    )
+
+
 @dataclass
 class _Collector:
-    """Accumulates what the flow emits (single worker, in-process)."""
+    """Accumulates what the flow emits (single worker, in-process): event tables, never a dict per event."""
 
     benchmark: str | None
-    events: dict[str, list[dict]] = field(default_factory=lambda: {name: [] for name in TABLES})
+    tables: dict[str, list[EventTable]] = field(default_factory=lambda: {name: [] for name in TABLES})
     equity_parts: list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = field(default_factory=list)
     benchmark_parts: list[tuple[np.ndarray, np.ndarray]] = field(default_factory=list)
     bars: int = 0
@@ -121,11 +168,18 @@ class _Collector:
                 rows = batch.columns["instrument"] == code
                 self.benchmark_parts.append((batch.columns["ts_event"][rows], batch.columns["close"][rows]))
         if len(targets):
-            self.events["TargetPosition"] += targets.to_records(strategy_id, account_id)
-        for name, event in side_events + result.events:
-            self.events[name].append(event)
+            self.tables["TargetPosition"].append(targets_table(targets, strategy_id, account_id))
+        for produced in (tables_of(side_events), result.tables):
+            for name, table in produced.items():
+                self.tables[name].append(table)
         if len(result.ts_event):
             self.equity_parts.append((result.ts_event, result.equity, result.cash, result.gross_exposure))
+
+    def frames(self) -> ResultTables:
+        """One DataFrame per result table (each built when first read)."""
+        return ResultTables(
+            {TABLES[name]: EventTable.concat(name, tables) for name, tables in self.tables.items()}
+        )
 
 
 class _CollectorPartition(StatelessSinkPartition):
@@ -189,8 +243,12 @@ def build_flow(tape: Path, config: RunConfig, collector: _Collector, progress: b
     return flow
 
 
+@cache
 def code_version() -> str:
-    """The git commit of the code (``-dirty`` when modified), or the package version outside git."""
+    """The git commit of the code (``-dirty`` when modified), or the package version outside git.
+
+    Asked once per process: the code a process runs is the code it loaded.
+    """
     root = Path(__file__).resolve().parents[1]
     try:
         commit = subprocess.run(
@@ -210,21 +268,24 @@ def code_version() -> str:
         return f"tape-{version('tape')}"
 
 
-def _frame(name: str, records: list[dict]) -> pd.DataFrame:
-    columns = [f["name"] for f in CODEC.schema(name)["fields"]]
-    return pd.DataFrame.from_records(records, columns=columns)
-
-
 def _equity_frame(parts: list[tuple[np.ndarray, ...]]) -> pd.DataFrame:
     if not parts:
         return pd.DataFrame(
             {"equity": [], "cash": [], "gross_exposure": []}, index=pd.Index([], name="ts_event")
         )
-    ts, equity, cash, gross = (np.concatenate(column) for column in zip(*parts, strict=True))
+    ts = np.concatenate([part[0] for part in parts])
+    values = np.empty((3, len(ts)))  # one block: the frame wraps it without copying
+    for row, column in enumerate(zip(*(part[1:] for part in parts), strict=True)):
+        np.concatenate(column, out=values[row])
     frame = pd.DataFrame(
-        {"equity": equity, "cash": cash, "gross_exposure": gross}, index=pd.Index(ts, name="ts_event")
+        values.T,
+        index=pd.Index(ts, name="ts_event", copy=False),
+        columns=["equity", "cash", "gross_exposure"],
+        copy=False,
     )
-    return frame[~frame.index.duplicated(keep="last")]
+    if np.all(ts[1:] > ts[:-1]):
+        return frame
+    return frame[~frame.index.duplicated(keep="last")]  # one row per event time: its last
 
 
 def _benchmark_series(parts: list[tuple[np.ndarray, np.ndarray]], index: pd.Index) -> pd.Series | None:
@@ -319,7 +380,7 @@ def backtest(
     collector = _Collector(config.benchmark)
     run_main(build_flow(tape, config, collector, progress), epoch_interval=timedelta(seconds=30))
     equity = _equity_frame(collector.equity_parts)
-    tables = {TABLES[name]: _frame(name, records) for name, records in collector.events.items()}
+    tables = collector.frames()
     manifest = _manifest(tape, config, reader)
     metrics = compute_metrics(
         equity["equity"],

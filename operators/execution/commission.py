@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
+import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
 
@@ -40,6 +41,10 @@ class NoCommission(_Model):
     def total(self, quantity: float, notional: float) -> float:
         """Return the cumulative commission of an order (always 0)."""
         return 0.0
+
+    def totals(self, quantity: np.ndarray, notional: np.ndarray) -> np.ndarray:
+        """`total` of many orders at once."""
+        return np.zeros(len(quantity))
 
 
 class PerShareCommission(_Model):
@@ -67,6 +72,13 @@ class PerShareCommission(_Model):
             fee = min(fee, abs(notional) * self.maximum_bps * 1e-4)
         return fee
 
+    def totals(self, quantity: np.ndarray, notional: np.ndarray) -> np.ndarray:
+        """`total` of many orders at once."""
+        fee = np.maximum(self.rate * quantity, self.minimum)
+        if self.maximum_bps is not None:
+            fee = np.minimum(fee, np.abs(notional) * self.maximum_bps * 1e-4)
+        return np.where(quantity <= 0.0, 0.0, fee)
+
 
 class BpsCommission(_Model):
     """``bps`` basis points of the filled notional, at least ``minimum`` per order.
@@ -87,6 +99,10 @@ class BpsCommission(_Model):
             return 0.0
         return max(abs(notional) * self.bps * 1e-4, self.minimum)
 
+    def totals(self, quantity: np.ndarray, notional: np.ndarray) -> np.ndarray:
+        """`total` of many orders at once."""
+        return np.where(quantity <= 0.0, 0.0, np.maximum(np.abs(notional) * self.bps * 1e-4, self.minimum))
+
 
 class FixedCommission(_Model):
     """A flat ``amount`` per order, charged with its first fill.
@@ -103,6 +119,10 @@ class FixedCommission(_Model):
     def total(self, quantity: float, notional: float) -> float:
         """Return the cumulative commission of an order that filled ``quantity`` for ``notional``."""
         return self.amount if quantity > 0.0 else 0.0
+
+    def totals(self, quantity: np.ndarray, notional: np.ndarray) -> np.ndarray:
+        """`total` of many orders at once."""
+        return np.where(quantity > 0.0, self.amount, 0.0)
 
 
 CommissionModel = Annotated[

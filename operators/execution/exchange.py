@@ -45,7 +45,7 @@ from pydantic import Field
 
 from operators.execution.commission import CommissionModel, NoCommission
 from operators.execution.config import StrictConfig
-from operators.execution.ids import event_id
+from operators.execution.ids import child_id
 from operators.execution.orders import SIDES, order_problem, report
 from operators.execution.slippage import NoSlippage, SlippageModel
 
@@ -179,6 +179,21 @@ class SimulatedExchange:
             and (account_id is None or w.order["account_id"] == account_id)
         ]
 
+    def untouched_order(self, instrument: str) -> dict | None:
+        """The instrument's order when it is the only one working there and nothing happened to it
+        since its ACCEPTED report (no fill, no trigger), else None."""
+        book = self._books.get(instrument)
+        if not book or len(book) != 1:
+            return None
+        (working,) = book.values()
+        untouched = working.fills == 0 and working.reports == 1 and not working.triggered
+        return working.order if untouched else None
+
+    def withdraw(self, order_id: str) -> None:
+        """Take an untouched order out of the book without a report: the caller (the engine's columnar
+        path) fills it and reports that fill itself, exactly as matching it here would."""
+        self._remove(self._orders[order_id])
+
     def on_bar(self, bar: dict) -> list[tuple[str, dict]]:
         """Match the bar's instrument's eligible working orders against ``bar``; return fills and reports."""
         return self._match(
@@ -291,7 +306,7 @@ class SimulatedExchange:
             (
                 "Fill",
                 {
-                    "id": event_id("Fill", order["id"], working.fills),
+                    "id": child_id(order["id"], "Fill", working.fills),
                     "order_id": order["id"],
                     "strategy_id": order["strategy_id"],
                     "account_id": order["account_id"],

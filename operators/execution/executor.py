@@ -9,7 +9,7 @@ default; with ``order_type="LIMIT"`` the limit is the reference price (the last 
 rounded to ``tick_size`` on the passive side. With no reference price yet a LIMIT falls back to MARKET.
 
 The executor keeps no state: position and working orders are passed in, so one executor serves
-every strategy and a replay reproduces its ids (the intent id hashes the target id).
+every strategy and a replay reproduces its ids (the intent id derives from the target id).
 
 Examples
 --------
@@ -34,7 +34,7 @@ from typing import Literal
 from pydantic import Field
 
 from operators.execution.config import StrictConfig
-from operators.execution.ids import event_id
+from operators.execution.ids import child_id
 
 
 class ExecutorConfig(StrictConfig):
@@ -74,17 +74,17 @@ def round_to_lot(quantity: float, lot: float) -> float:
 
 
 def order_from_intent(intent: dict) -> dict:
-    """The ``Order`` dict for an ``OrderIntent`` dict; its id hashes the intent id.
+    """The ``Order`` dict for an ``OrderIntent`` dict; its id derives from the intent id.
 
     Examples
     --------
     >>> order = order_from_intent({"id": "i1", "strategy_id": "s", "account_id": "a", "instrument": "X",
     ...     "side": "BUY", "quantity": 1.0, "order_type": "MARKET", "limit_price": None, "stop_price": None,
     ...     "time_in_force": "GTC", "ts_event": 1, "ts_init": 1})
-    >>> order["intent_id"], order["id"] == event_id("Order", "i1")
+    >>> order["intent_id"], order["id"] == child_id("i1", "Order")
     ('i1', True)
     """
-    order = {"id": event_id("Order", intent["id"]), "intent_id": intent["id"]}
+    order = {"id": child_id(intent["id"], "Order"), "intent_id": intent["id"]}
     order.update((key, value) for key, value in intent.items() if key != "id")
     return order
 
@@ -145,7 +145,7 @@ class TargetExecutor:
                 ticks = math.floor(ticks + 1e-9) if side > 0 else math.ceil(ticks - 1e-9)
                 limit_price = round(ticks * config.tick_size, 10)
         return {
-            "id": event_id("OrderIntent", target["id"]),
+            "id": child_id(target["id"], "OrderIntent"),
             "strategy_id": target["strategy_id"],
             "account_id": target["account_id"],
             "instrument": target["instrument"],

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import math
 
-from operators.execution.ids import event_id
+from operators.execution.ids import child_id
 
 SIDES = {"BUY": 1, "SELL": -1}
 ORDER_TYPES = frozenset({"MARKET", "LIMIT", "STOP", "STOP_LIMIT"})
@@ -62,7 +62,7 @@ def report(
     last_price: float | None = None,
     reason: str = "",
 ) -> dict:
-    """Build an ``ExecutionReport`` dict for ``order``; its id hashes the order id and ``sequence``.
+    """Build an ``ExecutionReport`` dict for ``order``; its id derives from the order id and ``sequence``.
 
     Examples
     --------
@@ -71,7 +71,7 @@ def report(
     'ACCEPTED'
     """
     return {
-        "id": event_id("ExecutionReport", order["id"], sequence),
+        "id": child_id(order["id"], "ExecutionReport", sequence),
         "order_id": order["id"],
         "strategy_id": order["strategy_id"],
         "account_id": order["account_id"],

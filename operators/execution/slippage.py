@@ -18,6 +18,7 @@ from __future__ import annotations
 import math
 from typing import Annotated, Literal
 
+import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
 
@@ -40,6 +41,12 @@ class NoSlippage(_Model):
         """Return ``reference`` unchanged."""
         return reference
 
+    def prices(
+        self, side: np.ndarray, reference: np.ndarray, quantity: np.ndarray, volume: np.ndarray
+    ) -> np.ndarray:
+        """`price` of many fills at once (``side`` as ±1.0)."""
+        return reference
+
 
 class FixedBpsSlippage(_Model):
     """Move the price ``bps`` basis points against the order.
@@ -55,6 +62,12 @@ class FixedBpsSlippage(_Model):
 
     def price(self, side: int, reference: float, quantity: float, volume: float) -> float:
         """Return the reference moved ``bps`` against ``side``."""
+        return reference * (1.0 + side * self.bps * 1e-4)
+
+    def prices(
+        self, side: np.ndarray, reference: np.ndarray, quantity: np.ndarray, volume: np.ndarray
+    ) -> np.ndarray:
+        """`price` of many fills at once (``side`` as ±1.0)."""
         return reference * (1.0 + side * self.bps * 1e-4)
 
 
@@ -73,6 +86,12 @@ class FixedTicksSlippage(_Model):
 
     def price(self, side: int, reference: float, quantity: float, volume: float) -> float:
         """Return the reference moved ``ticks * tick_size`` against ``side``."""
+        return reference + side * self.ticks * self.tick_size
+
+    def prices(
+        self, side: np.ndarray, reference: np.ndarray, quantity: np.ndarray, volume: np.ndarray
+    ) -> np.ndarray:
+        """`price` of many fills at once (``side`` as ±1.0)."""
         return reference + side * self.ticks * self.tick_size
 
 
@@ -98,6 +117,13 @@ class VolumeShareSlippage(_Model):
         share = min(quantity / volume, 1.0) if volume > 0.0 else 1.0
         return reference * (1.0 + side * self.price_impact * share * share)
 
+    def prices(
+        self, side: np.ndarray, reference: np.ndarray, quantity: np.ndarray, volume: np.ndarray
+    ) -> np.ndarray:
+        """`price` of many fills at once (``side`` as ±1.0)."""
+        share = _volume_share(quantity, volume)
+        return reference * (1.0 + side * self.price_impact * share * share)
+
 
 class SquareRootImpact(_Model):
     """Impact grows with the square root of the volume share: ``coefficient * sqrt(quantity/volume)``.
@@ -117,6 +143,18 @@ class SquareRootImpact(_Model):
         """Return the reference moved by the square-root impact against ``side``."""
         share = min(quantity / volume, 1.0) if volume > 0.0 else 1.0
         return reference * (1.0 + side * self.coefficient * math.sqrt(share))
+
+    def prices(
+        self, side: np.ndarray, reference: np.ndarray, quantity: np.ndarray, volume: np.ndarray
+    ) -> np.ndarray:
+        """`price` of many fills at once (``side`` as ±1.0)."""
+        return reference * (1.0 + side * self.coefficient * np.sqrt(_volume_share(quantity, volume)))
+
+
+def _volume_share(quantity: np.ndarray, volume: np.ndarray) -> np.ndarray:
+    """``min(quantity / volume, 1)``, and 1 where there is no volume."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(volume > 0.0, np.minimum(quantity / volume, 1.0), 1.0)
 
 
 SlippageModel = Annotated[

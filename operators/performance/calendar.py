@@ -66,8 +66,23 @@ def periods_per_year(timestamps: np.ndarray, calendar: TradingCalendar) -> float
     """
     if len(timestamps) < 2:
         return float("nan")
-    interval = float(np.median(np.diff(np.asarray(timestamps, dtype=np.int64))))
+    interval = median_step(np.diff(np.asarray(timestamps, dtype=np.int64)))
     if interval >= 2 * DAY_NS:
         return YEAR_NS / interval
     bars_per_session = max(calendar.session_ns / interval, 1.0)
     return calendar.days_per_year * bars_per_session
+
+
+def median_step(steps: np.ndarray) -> float:
+    """Return ``float(np.median(steps))`` of a non-empty int array, without sorting when more than half
+    of the steps are the smallest one (regular bars, even with gaps).
+
+    Examples
+    --------
+    >>> median_step(np.array([60, 60, 180, 60])), median_step(np.array([60, 120, 120]))
+    (60.0, 120.0)
+    """
+    smallest = steps.min()
+    if np.count_nonzero(steps == smallest) > len(steps) // 2:
+        return float(smallest)
+    return float(np.median(steps))

@@ -20,6 +20,9 @@ import pandas as pd
 
 from operators.performance.series import curve_arrays
 
+# Points per block of `drawdown_stats`.
+BLOCK = 1024
+
 
 def drawdown_series(equity: pd.Series) -> pd.Series:
     """Return ``equity / running peak - 1`` (zero at new highs, negative below), on the same index.
@@ -73,24 +76,72 @@ class DrawdownStats:
 
 
 def drawdown_stats(timestamps: np.ndarray, values: np.ndarray) -> DrawdownStats:
-    """Return the `DrawdownStats` of positive ``values`` at increasing ``timestamps`` (int ns)."""
-    peaks = np.maximum.accumulate(values)
-    series = values / peaks - 1.0
-    trough = int(np.argmin(series))
-    if series[trough] >= 0.0:
+    """Return the `DrawdownStats` of positive ``values`` at increasing ``timestamps`` (int ns).
+
+    The curve is read in blocks of `BLOCK` points. A block whose highest value stays below the peak
+    before it is under water throughout: its peak is that earlier peak and its deepest drawdown is at
+    its lowest value. Only the blocks that reach a new high, few on most curves, are followed point by
+    point. The results are those of ``values / np.maximum.accumulate(values) - 1``, to the last bit.
+    """
+    starts = np.arange(0, len(values), BLOCK)
+    highs = np.maximum.reduceat(values, starts)
+    peak_before = np.concatenate(([-np.inf], np.maximum.accumulate(highs)[:-1]))
+    rising = highs >= peak_before
+    # the running peak through the rising blocks alone is the curve's: the others set no new high
+    rising_values = _values_in(values, rising)
+    peaks = np.maximum.accumulate(rising_values)
+    first_rows = starts[rising]  # the i-th rising value is at row first_rows[i // BLOCK] + i % BLOCK
+    trough, deepest = _trough(values, starts, peak_before, rising, first_rows, rising_values / peaks - 1.0)
+    if deepest >= 0.0:
         return DrawdownStats(0.0, None, None, None, 0)
-    at_peak = values >= peaks
-    positions = np.arange(len(values))
-    peak = int(np.flatnonzero(at_peak[: trough + 1])[-1])
-    recovered = np.flatnonzero(at_peak[trough:])
-    recovery_ts = int(timestamps[trough + recovered[0]]) if len(recovered) else None
-    last_peak = np.maximum.accumulate(np.where(at_peak, positions, 0))
-    next_peak = np.minimum.accumulate(np.where(at_peak, positions, len(values) - 1)[::-1])[::-1]
-    longest = int(np.max(timestamps[next_peak] - timestamps[last_peak]))
+    at_peak = np.flatnonzero(rising_values >= peaks)
+    peak_rows = first_rows[at_peak // BLOCK] + at_peak % BLOCK
+    before = int(np.searchsorted(peak_rows, trough))  # the peaks up to the trough (never at it)
+    recovery_ts = int(timestamps[peak_rows[before]]) if before < len(peak_rows) else None
+    # under water: from a peak to the next one with points below in between, or to the end
+    peak_ts = timestamps[peak_rows]
+    recovered = np.diff(peak_ts)[np.diff(peak_rows) > 1]
+    longest = max(int(recovered.max(initial=0)), int(timestamps[-1] - peak_ts[-1]))
     return DrawdownStats(
-        max_drawdown=float(series[trough]),
-        peak_ts=int(timestamps[peak]),
+        max_drawdown=deepest,
+        peak_ts=int(peak_ts[before - 1]),
         trough_ts=int(timestamps[trough]),
         recovery_ts=recovery_ts,
         longest_ns=longest,
     )
+
+
+def _values_in(values: np.ndarray, blocks: np.ndarray) -> np.ndarray:
+    """Return the values of the chosen ``blocks`` (a mask over the blocks), in order."""
+    if blocks.all():
+        return values
+    whole = len(values) // BLOCK
+    chosen = np.flatnonzero(blocks)
+    full = chosen[chosen < whole]
+    parts = [values[: whole * BLOCK].reshape(whole, BLOCK)[full].ravel()]
+    if len(full) < len(chosen):  # and the last, partial block
+        parts.append(values[whole * BLOCK :])
+    return np.concatenate(parts)
+
+
+def _trough(
+    values: np.ndarray,
+    starts: np.ndarray,
+    peak_before: np.ndarray,
+    rising: np.ndarray,
+    first_rows: np.ndarray,
+    rising_drawdowns: np.ndarray,
+) -> tuple[int, float]:
+    """Return the first row of the deepest drawdown and its depth (see `drawdown_stats`)."""
+    i = int(np.argmin(rising_drawdowns))
+    row, depth = int(first_rows[i // BLOCK] + i % BLOCK), float(rising_drawdowns[i])
+    # the deepest drawdown of a block under water throughout is at its lowest value (x / peak - 1
+    # rounds monotonically); the first point of it is found in that block alone
+    lows = np.minimum.reduceat(values, starts)
+    under_water = np.where(rising, np.inf, lows / peak_before - 1.0)
+    block = int(np.argmin(under_water))
+    if under_water[block] < depth or (under_water[block] == depth and starts[block] < row):
+        start = int(starts[block])
+        drawdowns_in_block = values[start : start + BLOCK] / peak_before[block] - 1.0
+        return start + int(np.argmin(drawdowns_in_block)), float(under_water[block])
+    return row, depth

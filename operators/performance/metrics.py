@@ -42,17 +42,10 @@ import pandas as pd
 from operators.performance.calendar import periods_per_year
 from operators.performance.config import MetricsConfig
 from operators.performance.drawdown import drawdown_stats
-from operators.performance.ratios import (
-    annual_return,
-    annual_volatility,
-    calmar_ratio,
-    per_period_rate,
-    sharpe_ratio,
-    sortino_ratio,
-)
+from operators.performance.ratios import annual_return, calmar_ratio, per_period_rate, risk_ratios
 from operators.performance.regression import alpha_beta
 from operators.performance.series import aligned_benchmark, curve_arrays, simple_returns
-from operators.performance.tail import conditional_value_at_risk, value_at_risk
+from operators.performance.tail import tail_risk
 from operators.performance.trades import annual_turnover, exposure, match_fills, trade_stats
 
 
@@ -144,8 +137,10 @@ class Metrics:
 
     def to_frame(self) -> pd.DataFrame:
         """Return a one-column table of formatted values, indexed by readable labels."""
-        rows = {f.metadata["label"]: _format(getattr(self, f.name), f.metadata["kind"])
-                for f in dataclasses.fields(self)}
+        rows = {
+            f.metadata["label"]: _format(getattr(self, f.name), f.metadata["kind"])
+            for f in dataclasses.fields(self)
+        }
         return pd.DataFrame({"value": pd.Series(rows)})
 
     def __str__(self) -> str:
@@ -206,11 +201,19 @@ def compute_metrics(
     rf = per_period_rate(config.risk_free_rate, ppy) if len(returns) else 0.0
     drawdown = drawdown_stats(timestamps, values)
     growth = annual_return(returns, ppy)
-    alpha, beta = (float("nan"), float("nan"))
-    if benchmark is not None:
-        alpha, beta = alpha_beta(returns, simple_returns(aligned_benchmark(benchmark, timestamps)), ppy, rf)
+    risk = risk_ratios(returns, ppy, rf)
+    benchmark_returns = (
+        None if benchmark is None else simple_returns(aligned_benchmark(benchmark, timestamps))
+    )
+    var_95, cvar_95 = tail_risk(returns, 0.95)
+    var_99, cvar_99 = tail_risk(returns, 0.99)
     matched = match_fills(fills)
-    trades = trade_stats(matched.round_trips["pnl"].to_numpy())
+    trades = trade_stats(matched.pnl)
+    turnover = annual_turnover(matched.notional, float(np.mean(values)), len(returns), ppy)
+    held = exposure(matched, timestamps)
+    alpha, beta = (float("nan"), float("nan"))
+    if benchmark_returns is not None:
+        alpha, beta = alpha_beta(returns, benchmark_returns, ppy, rf)
     return Metrics(
         start_ts=int(timestamps[0]),
         end_ts=int(timestamps[-1]),
@@ -218,19 +221,19 @@ def compute_metrics(
         periods_per_year=float(ppy),
         total_return=float(values[-1] / values[0] - 1.0),
         annual_return=growth,
-        annual_volatility=annual_volatility(returns, ppy),
-        sharpe=sharpe_ratio(returns, ppy, rf),
-        sortino=sortino_ratio(returns, ppy, rf),
+        annual_volatility=risk.annual_volatility,
+        sharpe=risk.sharpe,
+        sortino=risk.sortino,
         calmar=calmar_ratio(growth, drawdown.max_drawdown),
         max_drawdown=drawdown.max_drawdown,
         max_drawdown_duration_ns=drawdown.longest_ns,
         max_drawdown_peak_ts=drawdown.peak_ts,
         max_drawdown_trough_ts=drawdown.trough_ts,
         max_drawdown_recovery_ts=drawdown.recovery_ts,
-        var_95=value_at_risk(returns, 0.95),
-        cvar_95=conditional_value_at_risk(returns, 0.95),
-        var_99=value_at_risk(returns, 0.99),
-        cvar_99=conditional_value_at_risk(returns, 0.99),
+        var_95=var_95,
+        cvar_95=cvar_95,
+        var_99=var_99,
+        cvar_99=cvar_99,
         alpha=alpha,
         beta=beta,
         round_trips=trades.count,
@@ -238,7 +241,7 @@ def compute_metrics(
         profit_factor=trades.profit_factor,
         average_win=trades.average_win,
         average_loss=trades.average_loss,
-        turnover=annual_turnover(matched.notional, float(np.mean(values)), len(returns), ppy),
-        exposure=exposure(matched, timestamps),
+        turnover=turnover,
+        exposure=held,
         fills=len(matched.fill_ts),
     )

@@ -10,7 +10,7 @@ Examples
 --------
 >>> import numpy as np
 >>> returns = np.array([0.01, -0.02, 0.015, 0.005])
->>> round(sharpe_ratio(returns, 252.0), 6)
+>>> round(risk_ratios(returns, 252.0).sharpe, 6)
 2.552889
 >>> round(annual_return(returns, 252.0), 6)
 0.833631
@@ -19,6 +19,7 @@ Examples
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -34,6 +35,11 @@ def compound(growth: float, exponent: float) -> float:
         return float(np.power(np.float64(growth), exponent))
 
 
+def excess_returns(returns: np.ndarray, rate: float) -> np.ndarray:
+    """Return ``returns - rate``; ``returns`` itself, not a copy, for a zero rate."""
+    return returns - rate if rate else returns
+
+
 def annual_return(returns: np.ndarray, periods_per_year: float) -> float:
     """Return the compound annual growth rate (CAGR); NaN without returns."""
     if len(returns) == 0:
@@ -42,43 +48,69 @@ def annual_return(returns: np.ndarray, periods_per_year: float) -> float:
     return compound(growth, periods_per_year / len(returns)) - 1.0
 
 
-def annual_volatility(returns: np.ndarray, periods_per_year: float) -> float:
-    """Return the annualised sample standard deviation of ``returns``; NaN for fewer than two."""
-    if len(returns) < 2:
-        return float("nan")
-    return float(np.std(returns, ddof=1)) * math.sqrt(periods_per_year)
+@dataclass(frozen=True)
+class RiskRatios:
+    """Annualised risk and risk-adjusted return of per-period returns.
 
+    Attributes
+    ----------
+    annual_volatility
+        Sample standard deviation of the returns times ``sqrt(periods_per_year)``; NaN for fewer than
+        two returns.
+    sharpe
+        Mean excess return over its sample standard deviation, times ``sqrt(periods_per_year)``; NaN for
+        fewer than two returns or constant excess returns (zero standard deviation).
+    sortino
+        Annualised mean excess return over the downside risk; NaN for fewer than two returns or when no
+        return falls below the risk-free rate.
 
-def sharpe_ratio(returns: np.ndarray, periods_per_year: float, risk_free: float = 0.0) -> float:
-    """Return the annualised Sharpe ratio of ``returns`` over a per-period ``risk_free`` rate.
-
-    NaN for fewer than two returns or constant excess returns (zero standard deviation).
+    Examples
+    --------
+    >>> risk = risk_ratios(np.array([0.01, -0.02, 0.015, 0.005]), 252.0)
+    >>> round(risk.annual_volatility, 6), round(risk.sortino, 6)
+    (0.246779, 3.968627)
     """
-    excess = returns - risk_free
-    if len(excess) < 2 or np.ptp(excess) == 0.0:
-        return float("nan")
-    return float(np.mean(excess) / np.std(excess, ddof=1)) * math.sqrt(periods_per_year)
+
+    annual_volatility: float
+    sharpe: float
+    sortino: float
+
+
+def risk_ratios(returns: np.ndarray, periods_per_year: float, risk_free: float = 0.0) -> RiskRatios:
+    """Return the `RiskRatios` of ``returns`` over a per-period ``risk_free`` rate (Sortino's target).
+
+    The ratios share the mean and the standard deviation of the excess returns (the returns themselves
+    for a zero rate), computed once.
+    """
+    nan = float("nan")
+    if len(returns) < 2:
+        return RiskRatios(nan, nan, nan)
+    excess = excess_returns(returns, risk_free)
+    volatility = float(np.std(returns, ddof=1))
+    excess_volatility = volatility if excess is returns else float(np.std(excess, ddof=1))
+    mean_excess = float(np.mean(excess))
+    downside = downside_risk(excess, periods_per_year)
+    return RiskRatios(
+        annual_volatility=volatility * math.sqrt(periods_per_year),
+        sharpe=nan if is_constant(excess) else mean_excess / excess_volatility * math.sqrt(periods_per_year),
+        sortino=nan if downside == 0.0 else mean_excess * periods_per_year / downside,
+    )
+
+
+def is_constant(values: np.ndarray) -> bool:
+    """Return whether ``np.ptp(values) == 0``: all values equal. A spread-out sample that varies settles
+    it without reading every value."""
+    sample = values[:: max(1, len(values) // 1024)]
+    return bool(np.ptp(sample) == 0.0 and np.ptp(values) == 0.0)
 
 
 def downside_risk(returns: np.ndarray, periods_per_year: float, target: float = 0.0) -> float:
     """Return the annualised root mean square of the shortfalls below the per-period ``target``."""
     if len(returns) == 0:
         return float("nan")
-    shortfall = np.minimum(returns - target, 0.0)
-    return float(np.sqrt(np.mean(shortfall * shortfall))) * math.sqrt(periods_per_year)
-
-
-def sortino_ratio(returns: np.ndarray, periods_per_year: float, target: float = 0.0) -> float:
-    """Return the annualised mean excess return over the downside risk below a per-period ``target``.
-
-    NaN for fewer than two returns or when no return falls below the target.
-    """
-    if len(returns) < 2:
-        return float("nan")
-    risk = downside_risk(returns, periods_per_year, target)
-    if risk == 0.0:
-        return float("nan")
-    return float(np.mean(returns - target)) * periods_per_year / risk
+    shortfall = np.minimum(excess_returns(returns, target), 0.0)
+    shortfall *= shortfall
+    return float(np.sqrt(np.mean(shortfall))) * math.sqrt(periods_per_year)
 
 
 def calmar_ratio(annual_return: float, max_drawdown: float) -> float:

@@ -17,18 +17,21 @@ from __future__ import annotations
 
 import numpy as np
 
-from operators.performance.ratios import compound
+from operators.performance.ratios import compound, excess_returns, is_constant
 
 
 def alpha_beta(
     returns: np.ndarray, benchmark_returns: np.ndarray, periods_per_year: float, risk_free: float = 0.0
 ) -> tuple[float, float]:
     """Return ``(annualised alpha, beta)``; NaNs for fewer than two returns or a constant benchmark."""
-    if len(returns) < 2 or np.ptp(benchmark_returns) == 0.0:
+    if len(returns) < 2 or is_constant(benchmark_returns):
         return float("nan"), float("nan")
-    y = returns - risk_free
-    x = benchmark_returns - risk_free
-    centred = x - np.mean(x)
-    beta = float(np.dot(centred, y) / np.dot(centred, centred))
-    intercept = float(np.mean(y)) - beta * float(np.mean(x))
+    y = excess_returns(returns, risk_free)
+    x = excess_returns(benchmark_returns, risk_free)
+    x_mean = np.mean(x)
+    centred = x - x_mean
+    # sums, not np.dot: a BLAS dot product's rounding depends on its thread count, and the same
+    # run must give the same figures on every machine
+    beta = float(np.add.reduce(centred * y) / np.add.reduce(centred * centred))
+    intercept = float(np.mean(y)) - beta * float(x_mean)
     return compound(1.0 + intercept, periods_per_year) - 1.0, beta

@@ -182,4 +182,3 @@ class RunningMetrics:
         delta = excess - self._mean
         self._mean += delta / self._count
         self._m2 += delta * (excess - self._mean)
-

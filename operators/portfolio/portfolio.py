@@ -100,6 +100,11 @@ class Portfolio:
         position = self._positions.get(instrument)
         return position[1] if position is not None else 0.0
 
+    def position(self, instrument: str) -> tuple[float, float, float]:
+        """(quantity, avg_price, realized_pnl) of ``instrument`` (zeros when never traded)."""
+        position = self._positions.get(instrument)
+        return (position[0], position[1], position[2]) if position is not None else (0.0, 0.0, 0.0)
+
     def price(self, instrument: str) -> float | None:
         """The last mark or fill price of ``instrument``, or None before any."""
         return self._prices.get(instrument)
@@ -142,6 +147,28 @@ class Portfolio:
             self._recompute()
         else:
             self._remark(instrument, position)
+
+    def restore(
+        self,
+        instrument: str,
+        position: tuple[float, float, float],
+        price: float,
+        cash: float,
+        realized_pnl: float,
+        commission: float,
+    ) -> None:
+        """Take the state reached by trades booked elsewhere with `trade`'s arithmetic (the engine's
+        columnar path): ``position`` is (quantity, avg_price, realized_pnl) of ``instrument``.
+
+        >>> pf = Portfolio("acct", "s", 1_000.0)
+        >>> pf.restore("X", (2.0, 10.0, 0.0), price=11.0, cash=980.0, realized_pnl=0.0, commission=0.0)
+        >>> pf.equity, pf.unrealized_pnl
+        (1002.0, 2.0)
+        """
+        self._positions[instrument] = list(position)
+        self._prices[instrument] = price
+        self.cash, self.realized_pnl, self.commission = cash, realized_pnl, commission
+        self._recompute()
 
     def mark(self, instrument: str, price: float) -> None:
         """Set the last price of ``instrument`` (held or not)."""

@@ -34,6 +34,7 @@ schemas.errors.ConfigError: EmaCross params: fats: Extra inputs are not permitte
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any, ClassVar
 
 import numpy as np
@@ -58,15 +59,40 @@ class BarView:
         )
 
 
+class IndicatorValues:
+    """One instrument's indicator values at a bar as attributes (``ind.fast``…), ``on_bar``'s ``ind``.
+
+    The engine reuses the object from bar to bar of the instrument, so do not keep it.
+    """
+
+    def __repr__(self) -> str:
+        values = ", ".join(f"{name}={value!r}" for name, value in vars(self).items())
+        return f"IndicatorValues({values})"
+
+
+def _bars_field(name: str) -> property:
+    return property(lambda bars: bars._columns[name], doc=f"The bars' ``{name}`` values.")
+
+
 class Bars:
-    """One instrument's bars of a batch as arrays: ``open``, ``high``, ``low``, ``close``, ``volume``, ``ts_event``."""
+    """One instrument's bars of a batch as arrays: ``open``, ``high``, ``low``, ``close``, ``volume``, ``ts_event``.
 
-    __slots__ = ("instrument", "open", "high", "low", "close", "volume", "ts_event")
+    A field is looked up in ``columns`` when the strategy reads it, so the engine can copy only the fields
+    strategies read. The arrays may be the batch's own and are read-only.
+    """
 
-    def __init__(self, instrument: str, columns: dict[str, np.ndarray]):
+    __slots__ = ("instrument", "_columns")
+
+    open = _bars_field("open")
+    high = _bars_field("high")
+    low = _bars_field("low")
+    close = _bars_field("close")
+    volume = _bars_field("volume")
+    ts_event = _bars_field("ts_event")
+
+    def __init__(self, instrument: str, columns: Mapping[str, np.ndarray]):
         self.instrument = instrument
-        for name in ("open", "high", "low", "close", "volume", "ts_event"):
-            setattr(self, name, columns[name])
+        self._columns = columns
 
     def __len__(self) -> int:
         return len(self.close)
@@ -79,19 +105,31 @@ class Context:
     owns positions (DESIGN §1.4), which keeps the dataflow acyclic and replay exact.
     """
 
-    __slots__ = ("universe", "ts_event", "_targets", "_pending", "_last_bars", "_emitted")
+    __slots__ = ("universe", "ts_event", "_targets", "_pending", "_unchanged", "_last_bars", "_emitted")
 
     def __init__(self, universe: tuple[str, ...]):
         self.universe = universe
         self.ts_event = 0
         self._targets: dict[str, float] = {}
         self._pending: dict[str, tuple[float, str]] = {}
+        self._unchanged: str | None = None  # a bar's first request, when it kept the held target
         self._last_bars: dict[str, dict[str, float]] = {}
         self._emitted: list[tuple[str, dict]] = []
 
     def target(self, instrument: str, quantity: float, reason: str = "") -> None:
         """Ask for a position of ``quantity`` (signed) in ``instrument`` from now on."""
-        self._pending[instrument] = (float(quantity), reason)
+        quantity = float(quantity)
+        if self._pending or self._unchanged is not None or self._targets.get(instrument, 0.0) != quantity:
+            self._ask(instrument, quantity, reason)
+        else:  # the usual bar: one request, for the target already held; nothing to record
+            self._unchanged = instrument
+
+    def _ask(self, instrument: str, quantity: float, reason: str) -> None:
+        """Record a request; the engine takes the requests of a bar, in first-asked order, after it."""
+        pending = self._pending
+        if not pending and self._unchanged is not None:  # keep the skipped request's place in that order
+            pending[self._unchanged] = (self._targets.get(self._unchanged, 0.0), "")
+        pending[instrument] = (quantity, reason)
 
     def emit(self, schema: str, record: dict) -> None:
         """Publish a side event (e.g. a ``Prediction`` or ``Features``) as an Avro-form dict of ``schema``.

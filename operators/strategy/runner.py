@@ -24,14 +24,18 @@ Examples
 
 from __future__ import annotations
 
-import hashlib
+import keyword
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from functools import cache, partial
+from itertools import repeat
 from types import SimpleNamespace
 from typing import Any
 
 import numpy as np
 
-from operators.strategy.base import Bars, BarView, Context, Strategy
+from operators.execution.ids import target_id
+from operators.strategy.base import Bars, BarView, Context, IndicatorValues, Strategy
 from schemas.batch import EventBatch
 from schemas.errors import ConfigError
 
@@ -84,23 +88,181 @@ EMPTY_TARGETS = Targets(
 )
 
 
-def target_id(strategy_id: str, instrument: str, ts_event: int) -> str:
-    """The deterministic id of a strategy's target for an instrument at an event time."""
-    return hashlib.blake2b(
-        f"target|{strategy_id}|{instrument}|{ts_event}".encode(), digest_size=16
-    ).hexdigest()
+def _last_held(wanted: np.ndarray, previous: float) -> float:
+    """The target held after the last bar: the last of ``wanted`` that is not NaN, else ``previous``."""
+    last = float(wanted[-1])
+    if last == last:
+        return last
+    valid = np.flatnonzero(~np.isnan(wanted))
+    return float(wanted[valid[-1]]) if len(valid) else previous
 
 
-def _forward_fill(values: np.ndarray, initial: float) -> np.ndarray:
-    """Replace NaN by the last non-NaN value before it (``initial`` before the first)."""
-    values = np.asarray(values, dtype=np.float64)
-    valid = ~np.isnan(values)
-    if valid.all():
-        return values
-    index = np.where(valid, np.arange(len(values)), -1)
-    np.maximum.accumulate(index, out=index)
-    filled = np.where(index >= 0, values[np.maximum(index, 0)], initial)
-    return filled
+def _target_changes(wanted: Sequence[np.ndarray], previous: Sequence[float]) -> tuple[np.ndarray, np.ndarray]:
+    """Where the held target changes, for several instruments at once, and the target it changes to.
+
+    ``wanted`` holds each instrument's target per bar (NaN keeps the held one) and ``previous`` the
+    target it held before them. Bars are numbered across the instruments, one after another.
+
+    >>> changed, targets = _target_changes([np.array([np.nan, 1.0, 1.0]), np.array([np.nan, 0.0])], [0.0, 2.0])
+    >>> changed.tolist(), targets.tolist()
+    ([1, 4], [1.0, 0.0])
+    """
+    held = wanted[0] if len(wanted) == 1 else np.concatenate(wanted)
+    firsts = np.cumsum([0, *map(len, wanted[:-1])])
+    if np.isnan(held).any():
+        held = _forward_fill(held, firsts, previous)
+    before = np.empty_like(held)
+    before[1:] = held[:-1]
+    before[firsts] = previous
+    changed = np.flatnonzero(held != before)
+    return changed, held[changed]
+
+
+def _forward_fill(values: np.ndarray, firsts: np.ndarray, initial: Sequence[float]) -> np.ndarray:
+    """Replace NaN by the last non-NaN value before it in its run (runs start at ``firsts``), else by
+    the run's ``initial`` value."""
+    seeded = np.insert(values, firsts, initial)  # each run after a slot holding its initial value
+    slots = firsts + np.arange(len(firsts))
+    source = np.where(np.isnan(seeded), -1, np.arange(len(seeded)))
+    source[slots] = slots
+    np.maximum.accumulate(source, out=source)
+    return np.delete(seeded[source], slots)
+
+
+def _group_fields(batch: EventBatch, groups: list[tuple[str, np.ndarray]]) -> list[_GroupFields]:
+    """The bar fields of each of ``groups``: slices of one copy of each field for all of them (their rows
+    one group after another), made when first read, or the batch's own columns for one group of every row.
+    """
+    every_row = len(groups) == 1 and len(groups[0][1]) == len(batch)
+    gathered = None if every_row else np.concatenate([rows for _, rows in groups])
+
+    @cache
+    def field(name: str) -> np.ndarray:
+        column = batch.columns[name]
+        return _read_only(column if gathered is None else column[gathered])
+
+    bounds = np.cumsum([0] + [len(rows) for _, rows in groups]).tolist()
+    return [_GroupFields(field, start, stop) for start, stop in zip(bounds, bounds[1:], strict=False)]
+
+
+class _GroupFields(Mapping[str, np.ndarray]):
+    """One instrument group's bar fields (`BAR_FIELDS`) as read-only arrays, by name."""
+
+    def __init__(self, field: Callable[[str], np.ndarray], start: int, stop: int):
+        self._field = field
+        self._start = start
+        self._stop = stop
+
+    def __getitem__(self, name: str) -> np.ndarray:
+        if name not in BAR_FIELDS:
+            raise KeyError(name)
+        return self._field(name)[self._start : self._stop]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(BAR_FIELDS)
+
+    def __len__(self) -> int:
+        return len(BAR_FIELDS)
+
+
+def _read_only(values: np.ndarray) -> np.ndarray:
+    view = values.view()
+    view.flags.writeable = False
+    return view
+
+
+def _visited_rows(batch: EventBatch, groups: list[tuple[str, np.ndarray]]) -> np.ndarray | None:
+    """The rows of ``groups`` in row order; None when they are every row of ``batch``."""
+    if sum(len(rows) for _, rows in groups) == len(batch):
+        return None
+    return groups[0][1] if len(groups) == 1 else np.sort(np.concatenate([rows for _, rows in groups]))
+
+
+def _at(values: np.ndarray, visited: np.ndarray | None) -> np.ndarray:
+    return values if visited is None else values[visited]
+
+
+def _python_values(values: np.ndarray) -> Iterable:
+    """The elements of ``values`` as `tolist` gives them, but made one at a time as they are iterated."""
+    if values.dtype.char in "dlq?" and values.flags.c_contiguous:  # float64, int64 and bool
+        return memoryview(values)
+    return values.tolist()
+
+
+def _indicator_per_row(
+    outputs: list[Any], batch: EventBatch, groups: list[tuple[str, np.ndarray]], visited: np.ndarray | None
+) -> Iterable:
+    """One indicator's value at each visited row, from its ``outputs`` (an array, or a NamedTuple of
+    arrays) for each of ``groups``."""
+    if isinstance(outputs[0], tuple):
+        fields = [
+            _indicator_per_row([output[i] for output in outputs], batch, groups, visited)
+            for i in range(len(outputs[0]))
+        ]
+        # what NamedTuple._make does, without a Python call per row
+        return map(tuple.__new__, repeat(type(outputs[0])), zip(*fields, strict=True))
+    if len(groups) == 1:
+        return _python_values(outputs[0])
+    aligned = np.empty(len(batch), dtype=outputs[0].dtype)
+    for (_, rows), values in zip(groups, outputs, strict=True):
+        aligned[rows] = values
+    return _python_values(_at(aligned, visited))
+
+
+def _group_item_per_row(
+    items: list[Any], batch: EventBatch, groups: list[tuple[str, np.ndarray]], visited: np.ndarray | None
+) -> Iterable:
+    """The item of its instrument's group (one of ``items``, in ``groups`` order) at each visited row."""
+    if len(groups) == 1:
+        return repeat(items[0])
+    names = batch.categories["instrument"]
+    by_code = np.empty(len(names), dtype=object)
+    for (instrument, _), item in zip(groups, items, strict=True):
+        by_code[names.index(instrument)] = item
+    return by_code[_at(batch.columns["instrument"], visited)].tolist()
+
+
+# A store to an attribute named at run time costs a `setattr` call, so the loop that calls ``on_bar``
+# is generated per set of indicator names, with one plain store per value per bar.
+_BAR_LOOP = """
+def run_bars(on_bar, ctx, take_requests, rows):
+    bar = BarView()
+    last_bars = ctx._last_bars
+    pending = ctx._pending
+    for (
+        last_bars.row, ind, bar.instrument,
+        bar.open, bar.high, bar.low, bar.close, bar.volume, bar.ts_event, bar.ts_init,
+        {indicator_targets}
+    ) in rows:
+        {indicator_setattrs}
+        ctx.ts_event = bar.ts_event
+        ctx._unchanged = None
+        on_bar(bar, ind, ctx)
+        if pending:
+            take_requests(last_bars.row)
+"""
+_BAR_LOOP_FIELDS = ("open", "high", "low", "close", "volume", "ts_event", "ts_init")
+
+
+@cache
+def _bar_loop(indicator_names: tuple[str, ...]) -> Callable[..., None]:
+    """``run_bars(on_bar, ctx, take_requests, rows)``: call ``on_bar`` on each of ``rows`` in turn.
+
+    A row is (batch row, ``ind``, instrument, `_BAR_LOOP_FIELDS`, the indicators' values).
+    """
+    targets, setattrs = [], []
+    for i, name in enumerate(indicator_names):
+        if name.isascii() and name.isidentifier() and not keyword.iskeyword(name):
+            targets.append(f"ind.{name}")
+        else:  # not a name the code can spell as it is
+            targets.append(f"value_{i}")
+            setattrs.append(f"setattr(ind, {name!r}, value_{i})")
+    source = _BAR_LOOP.format(
+        indicator_targets="".join(f"{target}, " for target in targets), indicator_setattrs="; ".join(setattrs)
+    )
+    namespace = {"BarView": BarView}
+    exec(source, namespace)
+    return namespace["run_bars"]
 
 
 class StrategyRunner:
@@ -149,11 +311,13 @@ class StrategyRunner:
         return indicators
 
     def _instrument_groups(self, batch: EventBatch) -> list[tuple[str, np.ndarray]]:
-        groups = batch.rows_by("instrument").items()
+        names = batch.categories["instrument"]
+        # a dictionary of one name is one instrument: its rows need no grouping
+        groups = {names[0]: np.arange(len(batch))} if len(names) == 1 else batch.rows_by("instrument")
         allowed = set(self.universe) if self.universe is not None else None
         return [
             (name, rows)
-            for name, rows in groups
+            for name, rows in groups.items()
             if (allowed is None or name in allowed) and name not in self.exclude
         ]
 
@@ -191,33 +355,33 @@ class StrategyRunner:
         )
 
     def _run_vectorised(self, batch: EventBatch, groups: list[tuple[str, np.ndarray]]):
+        ctx = self.context
         found_rows, found_instruments, found_quantities = [], [], []
-        for instrument, rows in groups:
-            columns = {name: batch.columns[name][rows] for name in BAR_FIELDS}
+        several_bars = []  # (instrument, rows, wanted, previous) of each group of several bars
+        for (instrument, rows), columns in zip(groups, _group_fields(batch, groups), strict=True):
             ind = SimpleNamespace(**self._compute_indicators(instrument, columns))
-            self.context.ts_event = int(columns["ts_event"][-1])
-            wanted = self.strategy.on_batch(Bars(instrument, columns), ind, self.context)
+            ctx.ts_event = int(batch.columns["ts_event"][rows[-1]])
+            wanted = self.strategy.on_batch(Bars(instrument, columns), ind, ctx)
             previous = self._last_target.get(instrument, 0.0)
-            if len(rows) == 1:  # one bar (live): the same decision without the array steps below
+            if len(rows) == 1:  # one bar (live): the same decision without the array steps
                 value = float(wanted[0])
                 value = previous if value != value else value  # NaN keeps the previous target
                 if value != previous:
                     found_rows.append(rows)
                     found_quantities.append(np.array([value]))
                     found_instruments.append(np.array([instrument], dtype=object))
-                self._last_target[instrument] = self.context._targets[instrument] = value
-                continue
-            filled = _forward_fill(wanted, previous)
-            before = np.empty_like(filled)
-            before[0] = previous
-            before[1:] = filled[:-1]
-            changed = np.flatnonzero(filled != before)
-            if len(changed):
-                found_rows.append(rows[changed])
-                found_quantities.append(filled[changed])
-                found_instruments.append(np.full(len(changed), instrument, dtype=object))
-            self._last_target[instrument] = float(filled[-1])
-            self.context._targets[instrument] = float(filled[-1])
+            else:
+                wanted = np.asarray(wanted, dtype=np.float64)
+                several_bars.append((instrument, rows, wanted, previous))
+                value = _last_held(wanted, previous)
+            self._last_target[instrument] = ctx._targets[instrument] = value
+        if several_bars:  # their changes, found for all the groups at once
+            instruments, group_rows, wanted, previous = zip(*several_bars, strict=True)
+            changed, quantities = _target_changes(wanted, previous)
+            group = np.searchsorted(np.cumsum([len(rows) for rows in group_rows]), changed, side="right")
+            found_rows.append(np.concatenate(group_rows)[changed])
+            found_quantities.append(quantities)
+            found_instruments.append(np.array(instruments, dtype=object)[group])
         if not found_rows:
             return [], [], [], []
         rows = np.concatenate(found_rows)
@@ -226,89 +390,70 @@ class StrategyRunner:
         return rows[order], instruments, np.concatenate(found_quantities)[order], [""] * len(rows)
 
     def _run_per_bar(self, batch: EventBatch, groups: list[tuple[str, np.ndarray]]):
-        codes = batch.columns["instrument"].tolist()
-        names = batch.categories["instrument"]
-        n = len(codes)
-        columns = {name: batch.columns[name].tolist() for name in (*BAR_FIELDS, "ts_init")}
-        # per instrument code: its indicators' namespace, their names, and their values aligned to batch rows
-        views: list[tuple[SimpleNamespace, list[str], list[list]] | None] = [None] * len(names)
-        for instrument, rows in groups:
-            sub = {name: batch.columns[name][rows] for name in BAR_FIELDS}
-            values = self._compute_indicators(instrument, sub)
-            single = len(rows) == n
-            aligned = {}
-            for name, value in values.items():
-                if isinstance(value, tuple):  # multi-output indicator: one namedtuple per row
-                    per_row = [type(value)(*row) for row in zip(*(v.tolist() for v in value), strict=True)]
-                else:
-                    per_row = value.tolist()
-                if single:
-                    aligned[name] = per_row
-                else:
-                    full = [None] * n
-                    for row, item in zip(rows.tolist(), per_row, strict=True):
-                        full[row] = item
-                    aligned[name] = full
-            views[names.index(instrument)] = (SimpleNamespace(), list(aligned), list(aligned.values()))
-        bar = BarView()
         ctx = self.context
-        pending = ctx._pending
-        targets = ctx._targets
-        on_bar = self.strategy.on_bar
-        o, h, lo, c, v = columns["open"], columns["high"], columns["low"], columns["close"], columns["volume"]
-        ts, ts_init = columns["ts_event"], columns["ts_init"]
-        found_rows, found_instruments, found_quantities, found_reasons = [], [], [], []
+        visited = _visited_rows(batch, groups)
+        outputs = [
+            self._compute_indicators(instrument, columns)
+            for (instrument, _), columns in zip(groups, _group_fields(batch, groups), strict=True)
+        ]
+        rows = zip(  # not strict: the row numbers end it, while a `repeat` never ends
+            range(len(batch)) if visited is None else visited.tolist(),
+            _group_item_per_row([IndicatorValues() for _ in groups], batch, groups, visited),
+            _group_item_per_row([instrument for instrument, _ in groups], batch, groups, visited),
+            *(_python_values(_at(batch.columns[name], visited)) for name in _BAR_LOOP_FIELDS),
+            *(
+                _indicator_per_row([values[name] for values in outputs], batch, groups, visited)
+                for name in outputs[0]
+            ),
+            strict=False,
+        )
         last_bars = ctx._last_bars
         if not isinstance(last_bars, _LastBars):
             last_bars = ctx._last_bars = _LastBars(last_bars)
-        last_bars.columns = columns
-        last_row = last_bars.rows
-        for row, code in enumerate(codes):
-            view = views[code]
-            if view is None:
-                continue
-            instrument = names[code]
-            ind, ind_names, ind_values = view
-            for name, values in zip(ind_names, ind_values, strict=True):
-                setattr(ind, name, values[row])
-            bar.instrument = instrument
-            bar.open, bar.high, bar.low, bar.close, bar.volume = o[row], h[row], lo[row], c[row], v[row]
-            bar.ts_event = ctx.ts_event = ts[row]
-            bar.ts_init = ts_init[row]
-            on_bar(bar, ind, ctx)
-            last_row[instrument] = row
-            if pending:
-                for target_instrument, (quantity, reason) in pending.items():
-                    if targets.get(target_instrument, 0.0) != quantity:
-                        targets[target_instrument] = quantity
-                        found_rows.append(row)
-                        found_instruments.append(target_instrument)
-                        found_quantities.append(quantity)
-                        found_reasons.append(reason)
-                pending.clear()
+        last_bars.start(batch, groups)
+        found: list[tuple[int, str, float, str]] = []
+        _bar_loop(tuple(outputs[0]))(self.strategy.on_bar, ctx, partial(self._take_requests, found), rows)
         last_bars.settle()
-        self._last_target.update(targets)
-        return found_rows, found_instruments, found_quantities, found_reasons
+        self._last_target.update(ctx._targets)
+        return tuple(zip(*found, strict=True)) if found else ([], [], [], [])
+
+    def _take_requests(self, found: list[tuple[int, str, float, str]], row: int) -> None:
+        """Hold the targets the strategy asked for on ``row``; record in ``found`` those that changed."""
+        targets, pending = self.context._targets, self.context._pending
+        for instrument, (quantity, reason) in pending.items():
+            if targets.get(instrument, 0.0) != quantity:
+                targets[instrument] = quantity
+                found.append((row, instrument, quantity, reason))
+        pending.clear()
 
 
 class _LastBars(dict):
-    """`Context`'s latest bar per instrument; rows of the running batch become dicts only when asked."""
+    """`Context`'s latest bar per instrument; bars of the running batch become dicts only when asked."""
+
+    __slots__ = ("row", "rows_of", "columns")
 
     def __init__(self, bars: dict[str, dict[str, float]]):
         super().__init__(bars)
-        self.rows: dict[str, int] = {}
-        self.columns: dict[str, list] = {}
+        self.row = 0
+        self.rows_of: dict[str, np.ndarray] = {}
+        self.columns: dict[str, np.ndarray] = {}
+
+    def start(self, batch: EventBatch, groups: list[tuple[str, np.ndarray]]) -> None:
+        """Serve, for each instrument of ``groups``, its latest bar of ``batch`` before `row`."""
+        self.rows_of = dict(groups)
+        self.columns = batch.columns
 
     def _bar(self, row: int) -> dict[str, float]:
-        return {name: self.columns[name][row] for name in BAR_FIELDS}
+        return {name: self.columns[name][row].item() for name in BAR_FIELDS}
 
     def get(self, instrument: str, default: Any = None) -> Any:
-        row = self.rows.get(instrument)
-        return self._bar(row) if row is not None else super().get(instrument, default)
+        rows = self.rows_of.get(instrument)
+        before = 0 if rows is None else int(np.searchsorted(rows, self.row))
+        return self._bar(rows[before - 1]) if before else super().get(instrument, default)
 
     def settle(self) -> None:
         """Store the running batch's latest bars as dicts."""
-        for instrument, row in self.rows.items():
-            self[instrument] = self._bar(row)
-        self.rows.clear()
+        for instrument, rows in self.rows_of.items():
+            self[instrument] = self._bar(rows[-1])
+        self.rows_of = {}
         self.columns = {}

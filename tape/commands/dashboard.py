@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import subprocess
 import sys
 from pathlib import Path
 
@@ -64,7 +63,8 @@ def command(store: str, port: int, address: str, headless: bool) -> None:
     env = {**os.environ, "TAPE_STORE": store}
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [root, env.get("PYTHONPATH")]))
     click.echo(f"Dashboard on http://{address}:{port} reading {store} (Ctrl-C stops it)")
-    try:
-        raise SystemExit(subprocess.call(streamlit_command(store, port, headless, address), env=env))
-    except KeyboardInterrupt:
-        raise SystemExit(0) from None
+    sys.stdout.flush()
+    line = streamlit_command(store, port, headless, address)
+    # become streamlit, so that signals (Ctrl-C, a supervisor's SIGTERM) reach the server itself
+    # instead of leaving it running orphaned behind a terminated parent
+    os.execve(line[0], line, env)

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from operators.execution import ExecutorConfig, TargetExecutor, event_id, order_from_intent
+from operators.execution import ExecutorConfig, TargetExecutor, order_from_intent
+from operators.execution.ids import child_id
 from schemas.codec import CODEC
 from schemas.errors import ConfigError
 
@@ -98,7 +99,7 @@ def test_intent_and_order_are_deterministic_and_encode():
             0
         ]
     )
-    assert intent["id"] == event_id("OrderIntent", "t1")
+    assert intent["id"] == child_id("t1", "OrderIntent")
     assert (intent["ts_event"], intent["ts_init"], intent["time_in_force"]) == (60, 61, "DAY")
     order = order_from_intent(intent)
     CODEC.encode("OrderIntent", intent)

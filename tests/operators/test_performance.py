@@ -30,20 +30,26 @@ from operators.performance import (
     periods_per_year,
     round_trips,
 )
-from operators.performance.ratios import per_period_rate
+from operators.performance import drawdown as drawdown_module
+from operators.performance.calendar import median_step
+from operators.performance.drawdown import drawdown_stats
+from operators.performance.ratios import is_constant, per_period_rate
+from operators.performance.tail import tail_risk
 from schemas.errors import ConfigError
 
 MINUTE = 60_000_000_000
 DAY = 86_400_000_000_000
 REL = 1e-9
 
-curve_params = st.fixed_dictionaries({
-    "seed": st.integers(0, 2**32 - 1),
-    "points": st.integers(3, 400),
-    "drift": st.floats(-0.002, 0.002),
-    "volatility": st.floats(0.001, 0.05),
-    "risk_free_rate": st.floats(0.0, 0.08),
-})
+curve_params = st.fixed_dictionaries(
+    {
+        "seed": st.integers(0, 2**32 - 1),
+        "points": st.integers(3, 400),
+        "drift": st.floats(-0.002, 0.002),
+        "volatility": st.floats(0.001, 0.05),
+        "risk_free_rate": st.floats(0.0, 0.08),
+    }
+)
 
 
 def make_curve(seed: int, points: int, drift: float, volatility: float, interval: int = DAY) -> pd.Series:
@@ -110,8 +116,9 @@ def test_alpha_beta_random_curves_match_statsmodels_and_empyrical(params, beta, 
     intercept, slope = sm.OLS(y, sm.add_constant(x)).fit().params
     assert_close(m.beta, slope)
     assert_close(m.alpha, (1 + intercept) ** ppy - 1)
-    ref_alpha, ref_beta = empyrical.alpha_beta(returns_of(equity), returns_of(benchmark), risk_free=rf,
-                                               annualization=ppy)
+    ref_alpha, ref_beta = empyrical.alpha_beta(
+        returns_of(equity), returns_of(benchmark), risk_free=rf, annualization=ppy
+    )
     assert_close(m.beta, ref_beta)
     assert_close(m.alpha, ref_alpha)
 
@@ -168,8 +175,9 @@ def test_drawdown_series_matches_empyrical_and_brute_force_dates(params):
     trough = int(np.argmin(values / np.maximum.accumulate(values)))
     peak_value = max(values[: trough + 1])
     assert m.max_drawdown_trough_ts == ts[trough]
-    assert m.max_drawdown_peak_ts == max(t for t, v in zip(ts[: trough + 1], values, strict=False)
-                                          if v == peak_value)
+    assert m.max_drawdown_peak_ts == max(
+        t for t, v in zip(ts[: trough + 1], values, strict=False) if v == peak_value
+    )
     later = [t for t, v in zip(ts[trough:], values[trough:], strict=True) if v >= peak_value]
     assert m.max_drawdown_recovery_ts == (later[0] if later else None)
     assert m.max_drawdown_duration_ns == brute_force_longest_underwater(ts, values)
@@ -193,8 +201,19 @@ def test_compute_metrics_single_point_is_zero_or_nan_without_warnings():
         m = compute_metrics(pd.Series([1e6], index=[0]))
 
     assert m.periods == 0 and m.total_return == 0.0 and m.max_drawdown == 0.0
-    for name in ("periods_per_year", "annual_return", "annual_volatility", "sharpe", "sortino", "calmar",
-                 "var_95", "cvar_99", "win_rate", "turnover", "exposure"):
+    for name in (
+        "periods_per_year",
+        "annual_return",
+        "annual_volatility",
+        "sharpe",
+        "sortino",
+        "calmar",
+        "var_95",
+        "cvar_99",
+        "win_rate",
+        "turnover",
+        "exposure",
+    ):
         assert math.isnan(getattr(m, name)), name
 
 
@@ -213,34 +232,47 @@ def test_compute_metrics_overflowing_annualisation_is_infinite_without_warnings(
 def test_compute_metrics_flat_curve_no_trades_is_zero_or_nan_without_warnings():
     equity = pd.Series(np.full(30, 1e6), index=np.arange(30) * DAY)
     benchmark = pd.Series(np.full(30, 50.0), index=equity.index)
-    no_fills = pd.DataFrame({c: [] for c in ("ts_event", "instrument", "side", "quantity", "price",
-                                             "commission")}).astype({"ts_event": np.int64})
+    no_fills = pd.DataFrame(
+        {c: [] for c in ("ts_event", "instrument", "side", "quantity", "price", "commission")}
+    ).astype({"ts_event": np.int64})
 
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        m = compute_metrics(equity, benchmark=benchmark, fills=no_fills,
-                            config=MetricsConfig(risk_free_rate=0.03))
+        m = compute_metrics(
+            equity, benchmark=benchmark, fills=no_fills, config=MetricsConfig(risk_free_rate=0.03)
+        )
         m.to_frame()
 
     assert m.total_return == 0.0 and m.annual_volatility == 0.0 and m.max_drawdown == 0.0
     assert m.var_95 == 0.0 and m.max_drawdown_duration_ns == 0 and m.max_drawdown_peak_ts is None
     assert (m.round_trips, m.fills, m.turnover, m.exposure) == (0, 0, 0.0, 0.0)
-    for name in ("sharpe", "calmar", "alpha", "beta", "win_rate", "profit_factor", "average_win",
-                 "average_loss"):
+    for name in (
+        "sharpe",
+        "calmar",
+        "alpha",
+        "beta",
+        "win_rate",
+        "profit_factor",
+        "average_win",
+        "average_loss",
+    ):
         assert math.isnan(getattr(m, name)), name
     assert math.isnan(compute_metrics(equity).sortino)
 
 
-@pytest.mark.parametrize(("equity", "field"), [
-    (pd.Series([1.0, 2.0, 3.0], index=[0, 2, 1]), "equity: timestamps must be strictly increasing"),
-    (pd.Series([1.0, 2.0], index=[5, 5]), "equity: timestamps must be strictly increasing"),
-    (pd.Series([1.0, -2.0], index=[0, 1]), r"equity: values must be positive; equity\[1\]"),
-    (pd.Series([1.0, 0.0], index=[0, 1]), "equity: values must be positive"),
-    (pd.Series([1.0, np.nan], index=[0, 1]), "equity: values must be finite"),
-    (pd.Series([], dtype=float), "equity: is empty"),
-    (pd.Series([1.0], index=pd.DatetimeIndex(["2024-01-01"], tz="UTC")), "equity: index must be int ns"),
-    ([1.0, 2.0], "equity: expected a pandas Series"),
-])
+@pytest.mark.parametrize(
+    ("equity", "field"),
+    [
+        (pd.Series([1.0, 2.0, 3.0], index=[0, 2, 1]), "equity: timestamps must be strictly increasing"),
+        (pd.Series([1.0, 2.0], index=[5, 5]), "equity: timestamps must be strictly increasing"),
+        (pd.Series([1.0, -2.0], index=[0, 1]), r"equity: values must be positive; equity\[1\]"),
+        (pd.Series([1.0, 0.0], index=[0, 1]), "equity: values must be positive"),
+        (pd.Series([1.0, np.nan], index=[0, 1]), "equity: values must be finite"),
+        (pd.Series([], dtype=float), "equity: is empty"),
+        (pd.Series([1.0], index=pd.DatetimeIndex(["2024-01-01"], tz="UTC")), "equity: index must be int ns"),
+        ([1.0, 2.0], "equity: expected a pandas Series"),
+    ],
+)
 def test_compute_metrics_bad_equity_raises_config_error_naming_it(equity, field):
     with pytest.raises(ConfigError, match=field) as raised:
         compute_metrics(equity)
@@ -256,16 +288,27 @@ def test_compute_metrics_misaligned_benchmark_raises_config_error():
         compute_metrics(equity, benchmark=equity.set_axis(equity.index + 1))
 
 
-@pytest.mark.parametrize(("change", "message"), [
-    (lambda f: f.drop(columns="price"), r"fills: missing column\(s\) \['price'\]"),
-    (lambda f: f.assign(side=["BUY", "buy", "SELL"]), "fills: side at row 1 was 'buy'"),
-    (lambda f: f.assign(quantity=[1.0, 0.0, 1.0]), "fills: quantity at row 1 was 0.0"),
-    (lambda f: f.assign(price=[1.0, 2.0, np.inf]), "fills: price at row 2"),
-    (lambda f: f.assign(ts_event=[0.5, 1.0, 2.0]), "fills: ts_event must be int ns"),
-])
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (lambda f: f.drop(columns="price"), r"fills: missing column\(s\) \['price'\]"),
+        (lambda f: f.assign(side=["BUY", "buy", "SELL"]), "fills: side at row 1 was 'buy'"),
+        (lambda f: f.assign(quantity=[1.0, 0.0, 1.0]), "fills: quantity at row 1 was 0.0"),
+        (lambda f: f.assign(price=[1.0, 2.0, np.inf]), "fills: price at row 2"),
+        (lambda f: f.assign(ts_event=[0.5, 1.0, 2.0]), "fills: ts_event must be int ns"),
+    ],
+)
 def test_round_trips_bad_fills_raise_config_error_naming_the_column(change, message):
-    fills = pd.DataFrame({"ts_event": [1, 2, 3], "instrument": "X", "side": ["BUY", "SELL", "SELL"],
-                          "quantity": 1.0, "price": 10.0, "commission": 0.0})
+    fills = pd.DataFrame(
+        {
+            "ts_event": [1, 2, 3],
+            "instrument": "X",
+            "side": ["BUY", "SELL", "SELL"],
+            "quantity": 1.0,
+            "price": 10.0,
+            "commission": 0.0,
+        }
+    )
 
     with pytest.raises(ConfigError, match=message):
         round_trips(change(fills))
@@ -282,14 +325,15 @@ def test_metrics_config_bad_fields_raise_config_error_naming_them():
 
 fill_rows = st.lists(
     st.tuples(
-        st.integers(0, 50),                                   # ts_event
-        st.sampled_from(["AAA", "BBB"]),                      # instrument
-        st.sampled_from(["BUY", "SELL"]),                     # side
+        st.integers(0, 50),  # ts_event
+        st.sampled_from(["AAA", "BBB"]),  # instrument
+        st.sampled_from(["BUY", "SELL"]),  # side
         st.one_of(st.sampled_from([0.1, 0.2, 0.3, 1.0, 5.0]), st.floats(0.01, 100.0)),  # quantity
-        st.floats(1.0, 500.0),                                # price
-        st.floats(0.0, 5.0),                                  # commission
+        st.floats(1.0, 500.0),  # price
+        st.floats(0.0, 5.0),  # commission
     ),
-    min_size=0, max_size=40,
+    min_size=0,
+    max_size=40,
 )
 
 
@@ -316,7 +360,8 @@ def test_round_trips_pnl_plus_unrealised_equals_cash_replay(rows, marks):
     scale = 1.0 + (fills["quantity"] * fills["price"]).sum() + fills["commission"].sum()
     assert trips["pnl"].sum() + unrealised == pytest.approx(cash + position_value, rel=0, abs=1e-9 * scale)
     assert trips["commission"].sum() + lots["commission"].sum() == pytest.approx(
-        fills["commission"].sum(), rel=0, abs=1e-9 * scale)
+        fills["commission"].sum(), rel=0, abs=1e-9 * scale
+    )
 
 
 @settings(max_examples=100, deadline=None)
@@ -344,16 +389,273 @@ def test_round_trips_conserve_quantities_and_keep_one_direction_open(rows):
 
 
 def test_round_trips_flip_long_to_short_closes_then_opens_remainder():
-    fills = fills_frame([(1, "X", "BUY", 10.0, 100.0, 1.0), (2, "X", "BUY", 5.0, 101.0, 1.0),
-                         (3, "X", "SELL", 20.0, 110.0, 2.0), (4, "X", "BUY", 0.1, 90.0, 0.0),
-                         (4, "X", "BUY", 0.2, 90.0, 0.0), (5, "X", "BUY", 4.7, 95.0, 0.0)])
+    fills = fills_frame(
+        [
+            (1, "X", "BUY", 10.0, 100.0, 1.0),
+            (2, "X", "BUY", 5.0, 101.0, 1.0),
+            (3, "X", "SELL", 20.0, 110.0, 2.0),
+            (4, "X", "BUY", 0.1, 90.0, 0.0),
+            (4, "X", "BUY", 0.2, 90.0, 0.0),
+            (5, "X", "BUY", 4.7, 95.0, 0.0),
+        ]
+    )
 
     trips, lots = round_trips(fills), open_lots(fills)
 
     assert trips[["direction", "entry_ts", "exit_ts"]].values.tolist() == [
-        ["LONG", 1, 3], ["LONG", 2, 3], ["SHORT", 3, 4], ["SHORT", 3, 4], ["SHORT", 3, 5]]
+        ["LONG", 1, 3],
+        ["LONG", 2, 3],
+        ["SHORT", 3, 4],
+        ["SHORT", 3, 4],
+        ["SHORT", 3, 5],
+    ]
     assert trips["quantity"].sum() == pytest.approx(20.0)
     assert lots.empty
+
+
+def reference_matching(fills: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """FIFO matching done the plain way, one fill and one lot at a time: ``(round trips, open lots)``."""
+    ordered = fills.iloc[np.argsort(fills["ts_event"].to_numpy(), kind="stable")]
+    books: dict[str, list[list]] = {}
+    trips = []
+    columns = ["ts_event", "instrument", "side", "quantity", "price", "commission"]
+    for ts, name, side, quantity, price, commission in ordered[columns].itertuples(index=False):
+        sign = 1 if side == "BUY" else -1
+        lots = books.setdefault(name, [])  # [sign, ts, quantity, price, commission]
+        remaining, fee = float(quantity), float(commission)
+        while remaining > 0.0 and lots and lots[0][0] != sign:
+            lot_sign, lot_ts, size, lot_price, lot_fee = lots[0]
+            if abs(size - remaining) <= 1e-9 * max(size, remaining):
+                matched, lot_share, fill_share = size, 1.0, 1.0
+            else:
+                matched = min(size, remaining)
+                lot_share, fill_share = matched / size, matched / remaining
+            entry_fee, exit_fee = lot_fee * lot_share, fee * fill_share
+            pnl = lot_sign * (price - lot_price) * matched - entry_fee - exit_fee
+            trips.append(
+                (
+                    name,
+                    "LONG" if lot_sign > 0 else "SHORT",
+                    lot_ts,
+                    ts,
+                    matched,
+                    lot_price,
+                    price,
+                    entry_fee + exit_fee,
+                    pnl,
+                    ts - lot_ts,
+                )
+            )
+            lots[0][2], lots[0][4] = size - matched, lot_fee - entry_fee
+            remaining, fee = (0.0, 0.0) if fill_share == 1.0 else (remaining - matched, fee - exit_fee)
+            if lot_share == 1.0:
+                lots.pop(0)
+        if remaining > 0.0:
+            lots.append([sign, ts, remaining, price, fee])
+    still_open = sorted(
+        ((name, "LONG" if lot[0] > 0 else "SHORT", *lot[1:]) for name, lots in books.items() for lot in lots),
+        key=lambda row: row[2],
+    )
+    trip_columns = [
+        "instrument",
+        "direction",
+        "entry_ts",
+        "exit_ts",
+        "quantity",
+        "entry_price",
+        "exit_price",
+        "commission",
+        "pnl",
+        "holding_ns",
+    ]
+    lot_columns = ["instrument", "direction", "entry_ts", "quantity", "entry_price", "commission"]
+    return (
+        pd.DataFrame(trips, columns=trip_columns).astype(
+            {"entry_ts": np.int64, "exit_ts": np.int64, "holding_ns": np.int64}
+        ),
+        pd.DataFrame(still_open, columns=lot_columns).astype({"entry_ts": np.int64}),
+    )
+
+
+def assert_same_rows(actual: pd.DataFrame, expected: pd.DataFrame) -> None:
+    """Equal to the last bit (a float's repr round-trips), column by column; empty frames' dtypes aside."""
+    assert actual.columns.tolist() == expected.columns.tolist()
+    for column in actual.columns:
+        assert repr(actual[column].tolist()) == repr(expected[column].tolist()), column
+
+
+def assert_same_metrics(actual: Metrics, expected: Metrics) -> None:
+    assert repr(actual.to_dict()) == repr(expected.to_dict())
+
+
+def target_fills(seed: int, fills: int, targets: list[float], split: bool) -> pd.DataFrame:
+    """Fills that move two instruments between target positions: opens, closes, flips, scaling in and
+    out, and (with ``split``) fills broken in two."""
+    rng = np.random.default_rng(seed)
+    position, rows, ts = {"AAA": 0.0, "BBB": 0.0}, [], 0
+    for _ in range(fills):
+        ts += int(rng.integers(0, 3))
+        name = str(rng.choice(["AAA", "BBB"]))
+        delta = float(rng.choice(targets)) - position[name]
+        position[name] += delta
+        parts = [delta * 0.3, delta - delta * 0.3] if split and rng.random() < 0.3 else [delta]
+        rows += [
+            (
+                ts,
+                name,
+                "BUY" if d > 0 else "SELL",
+                abs(d),
+                float(rng.uniform(10, 20)),
+                float(rng.choice([0.0, 0.5, rng.uniform(0, 2)])),
+            )
+            for d in parts
+            if d
+        ]
+    return fills_frame(rows)
+
+
+@settings(max_examples=150, deadline=None)
+@given(rows=fill_rows)
+def test_round_trips_and_open_lots_equal_plain_fifo_matching_on_random_fills(rows):
+    fills = fills_frame(rows)
+
+    expected_trips, expected_lots = reference_matching(fills)
+
+    assert_same_rows(round_trips(fills), expected_trips)
+    assert_same_rows(open_lots(fills), expected_lots)
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    seed=st.integers(0, 2**32 - 1),
+    fills=st.integers(0, 60),
+    split=st.booleans(),
+    targets=st.sampled_from(
+        [
+            [0.0, 100.0],
+            [-100.0, 0.0],
+            [-100.0, 100.0],
+            [-100.0, 0.0, 100.0],
+            [0.0, 0.1, 0.3, -0.2],
+            [-1.7, 0.0, 2.3, 0.1 + 0.2],
+            [-3.0, 1.0, 2.0, 3.0],
+        ]
+    ),
+)
+def test_round_trips_equal_plain_fifo_matching_on_strategy_like_fills(seed, fills, split, targets):
+    fills = target_fills(seed, fills, targets, split)
+
+    expected_trips, expected_lots = reference_matching(fills)
+
+    assert_same_rows(round_trips(fills), expected_trips)
+    assert_same_rows(open_lots(fills), expected_lots)
+
+
+@pytest.mark.parametrize("dtype", ["object", "category", "string[python]", "string[pyarrow]"])
+def test_compute_metrics_reads_side_and_instrument_of_any_string_dtype(dtype):
+    equity = make_curve(11, 200, 0.0005, 0.01)
+    fills = target_fills(3, 120, [-100.0, 0.0, 100.0], split=True)
+    fills["ts_event"] *= DAY
+
+    m = compute_metrics(equity, fills=fills)
+    other = compute_metrics(equity, fills=fills.astype({"side": dtype, "instrument": dtype}))
+
+    assert_same_metrics(other, m)
+    assert m.round_trips > 0
+    assert_same_rows(round_trips(fills.astype({"side": dtype, "instrument": dtype})), round_trips(fills))
+    with pytest.raises(ConfigError, match="fills: side at row 1 was 'buy'"):
+        round_trips(fills.assign(side=["BUY", "buy"] + ["SELL"] * (len(fills) - 2)).astype({"side": dtype}))
+
+
+def reference_drawdown_stats(timestamps: np.ndarray, values: np.ndarray) -> tuple:
+    """The drawdown statistics from the whole running-peak series, point by point."""
+    peaks = np.maximum.accumulate(values)
+    series = values / peaks - 1.0
+    trough = int(np.argmin(series))
+    if series[trough] >= 0.0:
+        return 0.0, None, None, None, 0
+    at_peak = values >= peaks
+    peak = int(np.flatnonzero(at_peak[: trough + 1])[-1])
+    recovered = np.flatnonzero(at_peak[trough:])
+    recovery = int(timestamps[trough + recovered[0]]) if len(recovered) else None
+    longest = 0
+    for i in np.flatnonzero(~at_peak):  # under water from the last peak to the next one, or to the end
+        later = np.flatnonzero(at_peak[i:])
+        end = i + later[0] if len(later) else len(values) - 1
+        longest = max(longest, int(timestamps[end] - timestamps[np.flatnonzero(at_peak[:i])[-1]]))
+    return float(series[trough]), int(timestamps[peak]), int(timestamps[trough]), recovery, longest
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    seed=st.integers(0, 2**32 - 1),
+    points=st.integers(1, 120),
+    drift=st.floats(-0.05, 0.05),
+    volatility=st.floats(0.0, 0.4),
+    block=st.sampled_from([1, 2, 3, 8, 1024]),
+    rounded=st.booleans(),
+)
+def test_drawdown_stats_blocks_equal_the_point_by_point_definition(
+    seed, points, drift, volatility, block, rounded
+):
+    rng = np.random.default_rng(seed)
+    values = 100.0 * np.cumprod(1.0 + np.clip(rng.normal(drift, volatility, points), -0.9, None))
+    values = np.round(values) + 1.0 if rounded else values  # ties at the peak and at the trough
+    timestamps = np.cumsum(rng.integers(1, 1_000, points))  # irregular
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(drawdown_module, "BLOCK", block)
+        stats = drawdown_stats(timestamps, values)
+
+    actual = (stats.max_drawdown, stats.peak_ts, stats.trough_ts, stats.recovery_ts, stats.longest_ns)
+    assert repr(actual) == repr(reference_drawdown_stats(timestamps, values))
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    seed=st.integers(0, 2**32 - 1),
+    size=st.integers(1, 3000),
+    ties=st.booleans(),
+    level=st.sampled_from([0.95, 0.99, 0.5, 0.999]),
+)
+def test_tail_risk_equals_numpy_quantile_and_partition_to_the_last_bit(seed, size, ties, level):
+    rng = np.random.default_rng(seed)
+    returns = rng.normal(0.0, 0.01, size)
+    returns = np.round(returns, 3) + 0.0 if ties else returns  # + 0.0: no negative zeros
+
+    var, cvar = tail_risk(returns, level)
+
+    k = math.floor((size - 1) * (1.0 - level))
+    assert var == -float(np.quantile(returns, 1.0 - level, method="linear"))
+    assert cvar == -float(np.mean(np.partition(returns, k)[: k + 1]))
+
+
+@settings(max_examples=200, deadline=None)
+@given(steps=st.lists(st.sampled_from([60, 60, 60, 120, 7, 86_400]), min_size=1, max_size=50))
+def test_median_step_equals_numpy_median(steps):
+    steps = np.array(steps, dtype=np.int64)
+
+    assert median_step(steps) == float(np.median(steps))
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        [1.0],
+        [2.0, 2.0, 2.0],
+        [0.0, -0.0],
+        [1.0] * 5000 + [1.5],
+        [1.0, np.nan],
+        [np.inf, np.inf],
+        list(range(3000)),
+    ],
+)
+def test_is_constant_means_zero_peak_to_peak(values):
+    values = np.array(values, dtype=float)
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # inf - inf
+        assert is_constant(values) == bool(np.ptp(values) == 0.0)
 
 
 @settings(max_examples=40, deadline=None)

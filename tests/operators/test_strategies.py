@@ -8,8 +8,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from connectors.feeds.synthetic import SyntheticMarket
+from operators.indicators import EMA, MACD, MACDResult
 from operators.strategies import strategy_class
-from operators.strategy import StrategyRunner
+from operators.strategy import Strategy, StrategyRunner
 from schemas.batch import EventBatch
 from schemas.errors import ConfigError
 
@@ -182,4 +183,161 @@ def test_runner_state_survives_a_pickle_snapshot(name, batch):
     found += [
         (int(r) + half, i, q) for r, i, q in zip(second.rows, second.instrument, second.quantity, strict=True)
     ]
+    assert found == whole
+
+
+def bars(*rows: tuple[str, float]) -> EventBatch:
+    """A batch of one bar per (instrument, close), one minute apart."""
+    return EventBatch.from_records(
+        "Bar",
+        "md.bar.1m",
+        [
+            {"instrument": name, "interval_ns": 60, "open": close, "high": close, "low": close, "close": close,
+             "volume": 1.0, "ts_event": 60 * (t + 1), "ts_init": 60 * (t + 1)}
+            for t, (name, close) in enumerate(rows)
+        ],
+    )  # fmt: skip
+
+
+class Scripted(Strategy):
+    """Calls ``script[close]`` on each bar, so a test decides what each bar asks for."""
+
+    def __init__(self, script):
+        super().__init__()
+        self.script = script
+
+    def on_bar(self, bar, ind, ctx):
+        self.script.get(bar.close, lambda ctx: None)(ctx)
+
+
+def changes(targets) -> list[tuple[int, str, float, str]]:
+    return list(
+        zip(targets.rows.tolist(), targets.instrument, targets.quantity.tolist(), targets.reason, strict=True)
+    )
+
+
+def test_requests_of_a_bar_come_out_in_first_asked_order_when_they_change_the_target():
+    def swap(ctx):
+        ctx.target("A", 0.0)  # the target A holds: nothing to record yet...
+        ctx.target("B", 5.0, "b")
+        ctx.target("A", 7.0, "a")  # ...but A was asked for first
+
+    def undo(ctx):
+        ctx.target("B", 1.0)
+        ctx.target("B", 5.0)  # back to the held target: no change
+
+    runner = StrategyRunner(Scripted({1.0: swap, 2.0: undo}), "s")
+    assert changes(runner.on_batch(bars(("A", 1.0), ("A", 2.0)))) == [(0, "A", 7.0, "a"), (0, "B", 5.0, "b")]
+    assert runner.context._targets == {"A": 7.0, "B": 5.0}
+
+
+def test_a_request_for_the_held_target_is_seen_by_target_of_and_changes_nothing():
+    seen = []
+
+    def keep(ctx):
+        ctx.target("A", 0.0)
+        seen.append(ctx.target_of("A"))
+        ctx.target("A", 3.0)
+        seen.append(ctx.target_of("A"))
+
+    runner = StrategyRunner(Scripted({1.0: keep}), "s")
+    assert changes(runner.on_batch(bars(("A", 1.0)))) == [(0, "A", 3.0, "")]
+    assert seen == [0.0, 3.0]
+
+
+def test_last_is_each_instruments_latest_bar_before_the_current_one_across_batches():
+    class Recorder(Strategy):
+        def __init__(self):
+            super().__init__()
+            self.seen = []
+
+        def on_bar(self, bar, ind, ctx):
+            self.seen.append((bar.instrument, bar.close, ctx.last("A"), ctx.last("B")))
+
+    strategy = Recorder()
+    runner = StrategyRunner(strategy, "s")
+    runner.on_batch(bars(("A", 1.0), ("B", 2.0), ("A", 3.0)))
+    runner.on_batch(bars(("B", 4.0)))
+    last = [(i, c, a and a["close"], b and b["close"]) for i, c, a, b in strategy.seen]
+    assert last == [("A", 1.0, None, None), ("B", 2.0, 1.0, None), ("A", 3.0, 1.0, 2.0), ("B", 4.0, 3.0, 2.0)]
+    assert strategy.seen[2][2] == {
+        "open": 1.0,
+        "high": 1.0,
+        "low": 1.0,
+        "close": 1.0,
+        "volume": 1.0,
+        "ts_event": 60,
+    }
+
+
+@pytest.mark.parametrize("name", sorted(SINGLE_INSTRUMENT))
+@pytest.mark.parametrize(
+    "trades", [{"universe": ("AAA", "CCC")}, {"universe": ("BBB",)}, {"exclude": ("AAA",)}]
+)
+def test_paths_agree_when_the_strategy_trades_some_of_the_batchs_instruments(name, trades, batch):
+    def run_on(per_bar: bool):
+        runner = StrategyRunner(strategy_class(name)(SINGLE_INSTRUMENT[name]), "s", **trades)
+        runner._vectorised = not per_bar
+        found = []
+        for start in range(0, len(batch), 1000):
+            targets = runner.on_batch(batch.select(slice(start, start + 1000)))
+            found += [(row + start, *rest) for row, *rest in changes(targets)]
+        return found
+
+    vectorised = run_on(per_bar=False)
+    assert vectorised and vectorised == run_on(per_bar=True)
+    traded = set(trades.get("universe", ("AAA", "BBB", "CCC"))) - set(trades.get("exclude", ()))
+    assert {instrument for _, instrument, _, _ in vectorised} == traded
+
+
+def test_on_bar_sees_indicator_values_by_any_name_and_multi_output_ones_as_their_named_tuple():
+    class Watcher(Strategy):
+        def __init__(self):
+            super().__init__()
+            self.seen = []
+
+        def indicators(self, p):
+            return {"ema-3": EMA(3), "macd": MACD(3, 6, 2)}
+
+        def on_bar(self, bar, ind, ctx):
+            self.seen.append((bar.instrument, getattr(ind, "ema-3"), ind.macd))
+
+    strategy = Watcher()
+    batch = market_batch(bars=40, instruments=("A", "B"), seed=1)
+    StrategyRunner(strategy, "s").on_batch(batch)
+    for instrument in ("A", "B"):
+        closes = batch.columns["close"][batch.rows_by("instrument")[instrument]]
+        seen = [(ema, macd) for name, ema, macd in strategy.seen if name == instrument]
+        np.testing.assert_array_equal([ema for ema, _ in seen], EMA(3).update(close=closes))
+        assert all(type(macd) is MACDResult for _, macd in seen)
+        np.testing.assert_array_equal(
+            [macd for _, macd in seen], np.transpose(MACD(3, 6, 2).update(close=closes))
+        )
+
+
+def test_vectorised_strategies_get_read_only_arrays_so_the_batch_stays_intact():
+    class Scribbler(Strategy):
+        def on_batch(self, bars, ind, ctx):
+            bars.close[:] = 0.0
+            return np.zeros(len(bars))
+
+    batch = market_batch(bars=10, instruments=("A",), seed=1)
+    with pytest.raises(ValueError, match="read-only"):
+        StrategyRunner(Scribbler(), "s").on_batch(batch)
+
+
+@pytest.mark.parametrize("name", sorted(SINGLE_INSTRUMENT))
+def test_per_bar_runner_state_survives_a_pickle_snapshot(name, batch):
+    import pickle
+
+    whole = run(name, SINGLE_INSTRUMENT[name], batch, [], per_bar=True)
+    runner = StrategyRunner(strategy_class(name)(SINGLE_INSTRUMENT[name]), "s")
+    runner._vectorised = False
+    half = len(batch) // 2
+    first = runner.on_batch(batch.select(slice(0, half)))
+    restored = pickle.loads(pickle.dumps(runner))
+    assert restored.context.last("AAA") == runner.context.last("AAA") is not None
+    second = restored.on_batch(batch.select(slice(half, len(batch))))
+    found = [(row, i, q) for row, i, q, _ in changes(first)]
+    found += [(row + half, i, q) for row, i, q, _ in changes(second)]
     assert found == whole

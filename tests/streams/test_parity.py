@@ -25,6 +25,7 @@ from connectors.kafka.clients import consumer_config
 from replay.backtest import backtest
 from replay.record import record
 from schemas.codec import CODEC
+from schemas.event_table import EventTable
 
 ROOT = Path(__file__).resolve().parents[2]
 BARS = 1200
@@ -128,12 +129,13 @@ def test_live_services_and_backtest_of_their_tape_make_identical_orders_and_fill
     replay_config = {**CONFIG, "data": {"topics": [f"{namespace}md.bar.1m"]}}
     result = backtest(tape, replay_config)
 
-    live_orders = pd.DataFrame(
-        [e for name, e in read_topic(kafka_bootstrap, f"{namespace}oms.order") if name == "Order"]
-    )
-    live_fills = pd.DataFrame(
-        [e for name, e in read_topic(kafka_bootstrap, f"{namespace}oms.fill") if name == "Fill"]
-    )
+    def live_table(topic: str, schema: str) -> pd.DataFrame:
+        """A live topic's events as the backtest's result table of that schema (same column types)."""
+        events = [e for name, e in read_topic(kafka_bootstrap, f"{namespace}{topic}") if name == schema]
+        return EventTable.from_records(schema, events, range(len(events))).to_frame()
+
+    live_orders = live_table("oms.order", "Order")
+    live_fills = live_table("oms.fill", "Fill")
     assert len(live_fills) > 10
     by_id = ["id"]
     pd.testing.assert_frame_equal(

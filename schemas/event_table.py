@@ -1,0 +1,284 @@
+"""`EventTable`: events of one schema as columns, in the causal order of the batch that made them.
+
+What the execution engine produces for a batch, per event type: one numpy array per Avro field,
+in schema field order, plus ``sequence`` — each row's position in the batch's causal order, so
+the event types can be interleaved back into the order they happened (`merge_records`).
+
+Storage, by field: id fields (``id``, ``order_id``, ``intent_id``) are fixed-width ``S32`` byte
+arrays when every value is a 32-character ASCII id (Tape's own), other strings and enums are
+dictionary-coded like `EventBatch` (``int32`` codes into ``categories[field]``, -1 for null),
+doubles are float arrays (NaN for the null of a nullable double), longs int64, anything else
+(maps, arrays) an object array. A backtest concatenates tables and turns them into DataFrames
+(strings as pandas' ``str`` dtype) without ever building a dict per event; the live service turns
+them into records for its sinks.
+
+Examples
+--------
+>>> fills = [{"id": "0" * 32, "order_id": "1" * 32, "strategy_id": "s", "account_id": "a",
+...           "instrument": "X", "side": "BUY", "quantity": 2.0, "price": 10.0, "commission": 0.0,
+...           "liquidity": "TAKER", "ts_event": 5, "ts_init": 6}]
+>>> table = EventTable.from_records("Fill", fills, sequence=[0])
+>>> table.columns["id"].dtype, table.categories["side"], table.to_records() == fills
+(dtype('S32'), ('BUY',), True)
+>>> built = EventTable.build("Fill", [0], id=table.columns["id"], order_id=table.columns["order_id"],
+...     strategy_id="s", account_id="a", instrument="X", side=Coded(np.array([1]), ("SELL", "BUY")),
+...     quantity=np.array([2.0]), price=np.array([10.0]), commission=np.array([0.0]),
+...     liquidity="TAKER", ts_event=np.array([5]), ts_init=np.array([6]))
+>>> built.to_records() == fills
+True
+>>> frame = EventTable.concat("Fill", [table, built]).to_frame()
+>>> len(frame), str(frame["id"].dtype), frame["side"].tolist()
+(2, 'str', ['BUY', 'BUY'])
+"""
+
+from __future__ import annotations
+
+import heapq
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from functools import cache
+from typing import NamedTuple
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+
+from schemas.codec import CODEC
+
+ID_FIELDS = frozenset({"id", "order_id", "intent_id"})
+_ID_WIDTH = 32
+
+
+class Coded(NamedTuple):
+    """A dictionary-coded string column: ``codes`` (-1 for null) into ``categories``."""
+
+    codes: np.ndarray
+    categories: tuple[str, ...]
+
+
+@cache
+def fields(schema: str) -> tuple[str, ...]:
+    """The field names of ``schema`` in order."""
+    return tuple(f["name"] for f in CODEC.schema(schema)["fields"])
+
+
+@cache
+def _kinds(schema: str) -> dict[str, str]:
+    """Each field's storage: "id", "string", "double", "nullable double", "long", "boolean" or "object"."""
+    kinds = {}
+    for f in CODEC.schema(schema)["fields"]:
+        kind = f["type"]
+        members = sorted(map(str, kind)) if isinstance(kind, list) else None
+        if f["name"] in ID_FIELDS:
+            kinds[f["name"]] = "id"
+        elif kind == "string" or (isinstance(kind, dict) and kind.get("type") == "enum"):
+            kinds[f["name"]] = "string"
+        elif members == ["null", "string"]:
+            kinds[f["name"]] = "string"
+        elif members == ["double", "null"]:
+            kinds[f["name"]] = "nullable double"
+        elif kind in ("double", "float"):
+            kinds[f["name"]] = "double"
+        elif kind in ("long", "int"):
+            kinds[f["name"]] = "long"
+        elif kind == "boolean":
+            kinds[f["name"]] = "boolean"
+        else:
+            kinds[f["name"]] = "object"
+    return kinds
+
+
+def _objects(values: Sequence) -> np.ndarray:
+    column = np.empty(len(values), dtype=object)
+    column[:] = values
+    return column
+
+
+def _coded(values: Sequence) -> Coded:
+    categories = tuple(dict.fromkeys(values))
+    if len(categories) == 1 and categories[0] is not None:
+        return Coded(np.zeros(len(values), np.int32), categories)
+    index = {value: code for code, value in enumerate(v for v in categories if v is not None)}
+    index[None] = -1
+    codes = np.fromiter(map(index.__getitem__, values), dtype=np.int32, count=len(values))
+    return Coded(codes, tuple(v for v in categories if v is not None))
+
+
+def _column(kind: str, values: list) -> np.ndarray | Coded:
+    if kind == "id":
+        if all(isinstance(v, str) and len(v) == _ID_WIDTH and v.isascii() for v in values):
+            return np.array(values, dtype=f"S{_ID_WIDTH}")
+        return _objects(values)
+    if kind == "string":
+        return _coded(values)
+    if kind == "nullable double":
+        return np.array([np.nan if v is None else v for v in values], dtype=np.float64)
+    if kind == "double":
+        return np.array(values, dtype=np.float64)
+    if kind == "long":
+        return np.array(values, dtype=np.int64)
+    if kind == "boolean":
+        return np.array(values, dtype=bool)
+    return _objects(values)
+
+
+def _decoded_ids(column: np.ndarray) -> np.ndarray:
+    return column.astype("U").astype(object) if column.dtype.kind == "S" else column
+
+
+def _arrow_ids(column: np.ndarray) -> pa.Array:
+    if column.dtype.kind == "S" and column.dtype.itemsize == _ID_WIDTH and _ID_WIDTH * len(column) < 2**31:
+        data = np.ascontiguousarray(column).tobytes()
+        offsets = np.arange(0, _ID_WIDTH * (len(column) + 1), _ID_WIDTH, dtype=np.int32)
+        return pa.StringArray.from_buffers(len(column), pa.py_buffer(offsets), pa.py_buffer(data))
+    return pa.array(column.tolist(), pa.string())
+
+
+def _arrow_coded(codes: np.ndarray, categories: tuple[str, ...]) -> pa.Array:
+    constant = len(categories) == 1 and len(categories[0].encode()) * len(codes) < 2**31
+    if constant and not np.any(codes < 0):  # lay the bytes out directly
+        value = categories[0].encode()
+        offsets = np.arange(len(codes) + 1, dtype=np.int32) * np.int32(len(value))
+        return pa.StringArray.from_buffers(
+            len(codes), pa.py_buffer(offsets), pa.py_buffer(value * len(codes))
+        )
+    indices = pa.array(codes, mask=codes < 0)
+    return pa.DictionaryArray.from_arrays(indices, pa.array(categories, pa.string())).cast(pa.string())
+
+
+@dataclass(frozen=True, slots=True)
+class EventTable:
+    """Events of one schema as columns (see the module docstring)."""
+
+    schema: str
+    columns: Mapping[str, np.ndarray]
+    sequence: np.ndarray
+    categories: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+
+    def __len__(self) -> int:
+        return len(self.sequence)
+
+    @classmethod
+    def build(cls, schema: str, sequence: np.ndarray | Sequence[int], **values: object) -> EventTable:
+        """A table from one value per field: an array, a `Coded` column, or one str/float/int for every row."""
+        sequence = np.asarray(sequence, dtype=np.int64)
+        n = len(sequence)
+        columns: dict[str, np.ndarray] = {}
+        categories: dict[str, tuple[str, ...]] = {}
+        kinds = _kinds(schema)
+        for name in fields(schema):
+            value = values[name]
+            if isinstance(value, Coded):
+                columns[name], categories[name] = value.codes.astype(np.int32, copy=False), value.categories
+            elif kinds[name] == "string" and isinstance(value, str):
+                columns[name], categories[name] = np.zeros(n, np.int32), (value,)
+            elif kinds[name] == "string":
+                columns[name], categories[name] = _coded(list(value))
+            elif isinstance(value, np.ndarray):
+                columns[name] = value
+            else:
+                columns[name] = np.full(n, value)
+        return cls(schema, columns, sequence, categories)
+
+    @classmethod
+    def from_records(cls, schema: str, records: Sequence[dict], sequence: Sequence[int]) -> EventTable:
+        """Build a table from Avro-form dicts of ``schema`` at positions ``sequence`` of their batch."""
+        kinds = _kinds(schema)
+        values = {name: _column(kinds[name], [r[name] for r in records]) for name in fields(schema)}
+        return cls.build(schema, sequence, **values)
+
+    @classmethod
+    def concat(cls, schema: str, tables: Sequence[EventTable]) -> EventTable:
+        """One table of ``tables`` in order (their sequences are kept as they are)."""
+        tables = [t for t in tables if len(t)]
+        kinds = _kinds(schema)
+        if not tables:
+            empty = {
+                name: Coded(np.empty(0, np.int32), ()) if kinds[name] == "string" else np.empty(0)
+                for name in fields(schema)
+            }
+            return cls.build(schema, [], **empty)
+        columns, categories = {}, {}
+        for name in fields(schema):
+            parts = [t.columns[name] for t in tables]
+            if name in tables[0].categories:
+                categories[name], parts = _recode(parts, [t.categories[name] for t in tables])
+            elif len({p.dtype.kind for p in parts}) > 1:
+                parts = [_decoded_ids(p) for p in parts]
+            columns[name] = np.concatenate(parts)
+        return cls(schema, columns, np.concatenate([t.sequence for t in tables]), categories)
+
+    def values(self, name: str) -> list:
+        """Column ``name`` as a list of Python values (strings decoded, null strings None)."""
+        column = self.columns[name]
+        if name in self.categories:
+            lookup = np.array([*self.categories[name], None], dtype=object)
+            return lookup[column].tolist()  # code -1 picks the trailing None
+        return _decoded_ids(column).tolist()
+
+    def to_records(self) -> list[dict]:
+        """The rows as Avro-form dicts (ids decoded to str, NaN of nullable doubles to None)."""
+        kinds = _kinds(self.schema)
+        decoded = []
+        for name in self.columns:
+            values = self.values(name)
+            if kinds[name] == "nullable double":
+                values = [None if v != v else v for v in values]
+            decoded.append(values)
+        names = list(self.columns)
+        return [dict(zip(names, row, strict=True)) for row in zip(*decoded, strict=True)]
+
+    def to_frame(self) -> pd.DataFrame:
+        """A DataFrame with one column per field; strings as pandas' ``str`` dtype."""
+        data = {}
+        for name, column in self.columns.items():
+            if name in self.categories:
+                data[name] = pd.Series(_arrow_coded(column, self.categories[name]), dtype="str")
+            elif _kinds(self.schema)[name] == "id":
+                data[name] = pd.Series(_arrow_ids(column), dtype="str")
+            else:
+                data[name] = column
+        return pd.DataFrame(data, columns=list(fields(self.schema)))
+
+
+def _recode(
+    parts: list[np.ndarray], categories: list[tuple[str, ...]]
+) -> tuple[tuple[str, ...], list[np.ndarray]]:
+    """Re-code several coded parts onto one dictionary (first-seen order); -1 stays null."""
+    if all(values == categories[0] for values in categories):
+        return categories[0], parts
+    merged: dict[str, int] = {}
+    for values in categories:
+        for value in values:
+            merged.setdefault(value, len(merged))
+    recoded = []
+    for codes, values in zip(parts, categories, strict=True):
+        mapping = np.array([*(merged[v] for v in values), -1], dtype=np.int32)
+        recoded.append(mapping[codes])  # code -1 picks the trailing -1
+    return tuple(merged), recoded
+
+
+def merge_records(tables: Mapping[str, EventTable]) -> list[tuple[str, dict]]:
+    """The events of several tables of one batch as ``(schema, record)`` in their causal order."""
+    streams = [
+        [
+            (position, schema, record)
+            for position, record in zip(table.sequence.tolist(), table.to_records(), strict=True)
+        ]
+        for schema, table in tables.items()
+        if len(table)
+    ]
+    return [(schema, record) for _, schema, record in heapq.merge(*streams, key=lambda item: item[0])]
+
+
+def tables_of(events: Sequence[tuple[str, dict]]) -> dict[str, EventTable]:
+    """Group ``(schema, record)`` events into one table per schema, remembering their positions."""
+    grouped: dict[str, tuple[list[dict], list[int]]] = {}
+    for position, (schema, record) in enumerate(events):
+        records, positions = grouped.setdefault(schema, ([], []))
+        records.append(record)
+        positions.append(position)
+    return {
+        schema: EventTable.from_records(schema, records, positions)
+        for schema, (records, positions) in grouped.items()
+    }
