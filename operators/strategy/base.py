@@ -47,10 +47,33 @@ class _NoParams(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
-class BarView:
-    """One bar as attributes (``bar.close``…); the engine reuses the object, so do not keep it."""
+def _bar_field(index: int, name: str) -> property:
+    return property(lambda bar: bar._fields[index][bar._position], doc=f"The bar's ``{name}``.")
 
-    __slots__ = ("instrument", "open", "high", "low", "close", "volume", "ts_event", "ts_init")
+
+class BarView:
+    """One bar as attributes (``bar.close``…); the engine reuses the object, so do not keep it.
+
+    ``instrument`` is set for each bar; the other fields are read from the batch's columns
+    (``_fields``, in `FIELDS` order, at ``_position``) only when the strategy asks for them, so a
+    callback pays for the fields it reads, not for all of them.
+
+    >>> bar = BarView()
+    >>> bar.instrument, bar._fields, bar._position = "X", ([1.0, 2.0],) * 5 + ([60, 120],) * 2, 1
+    >>> bar.close, bar.ts_event
+    (2.0, 120)
+    """
+
+    FIELDS = ("open", "high", "low", "close", "volume", "ts_event", "ts_init")
+    __slots__ = ("instrument", "_fields", "_position")
+
+    open = _bar_field(0, "open")
+    high = _bar_field(1, "high")
+    low = _bar_field(2, "low")
+    close = _bar_field(3, "close")
+    volume = _bar_field(4, "volume")
+    ts_event = _bar_field(5, "ts_event")
+    ts_init = _bar_field(6, "ts_init")
 
     def __repr__(self) -> str:
         return (
@@ -118,9 +141,8 @@ class Context:
 
     def target(self, instrument: str, quantity: float, reason: str = "") -> None:
         """Ask for a position of ``quantity`` (signed) in ``instrument`` from now on."""
-        quantity = float(quantity)
         if self._pending or self._unchanged is not None or self._targets.get(instrument, 0.0) != quantity:
-            self._ask(instrument, quantity, reason)
+            self._ask(instrument, float(quantity), reason)
         else:  # the usual bar: one request, for the target already held; nothing to record
             self._unchanged = instrument
 

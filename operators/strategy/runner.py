@@ -225,30 +225,32 @@ def _group_item_per_row(
 # A store to an attribute named at run time costs a `setattr` call, so the loop that calls ``on_bar``
 # is generated per set of indicator names, with one plain store per value per bar.
 _BAR_LOOP = """
-def run_bars(on_bar, ctx, take_requests, rows):
+def run_bars(on_bar, ctx, take_requests, fields, rows, ind=None, instrument=None):
     bar = BarView()
+    bar._fields = fields
+    bar.instrument = instrument
     last_bars = ctx._last_bars
     pending = ctx._pending
     for (
-        last_bars.row, ind, bar.instrument,
-        bar.open, bar.high, bar.low, bar.close, bar.volume, bar.ts_event, bar.ts_init,
+        bar._position, last_bars.row, {instrument_targets} ctx.ts_event,
         {indicator_targets}
     ) in rows:
         {indicator_setattrs}
-        ctx.ts_event = bar.ts_event
         ctx._unchanged = None
         on_bar(bar, ind, ctx)
         if pending:
             take_requests(last_bars.row)
 """
-_BAR_LOOP_FIELDS = ("open", "high", "low", "close", "volume", "ts_event", "ts_init")
 
 
 @cache
-def _bar_loop(indicator_names: tuple[str, ...]) -> Callable[..., None]:
-    """``run_bars(on_bar, ctx, take_requests, rows)``: call ``on_bar`` on each of ``rows`` in turn.
+def _bar_loop(indicator_names: tuple[str, ...], one_instrument: bool) -> Callable[..., None]:
+    """``run_bars(on_bar, ctx, take_requests, fields, rows[, ind, instrument])``: call ``on_bar`` on each
+    of ``rows`` in turn.
 
-    A row is (batch row, ``ind``, instrument, `_BAR_LOOP_FIELDS`, the indicators' values).
+    A row is (its position in ``fields``, its batch row, ``ind``, instrument, ts_event, the
+    indicators' values), without ``ind`` and instrument for ``one_instrument`` (they are arguments
+    then); ``fields`` are the visited rows' `BarView.FIELDS` columns.
     """
     targets, setattrs = [], []
     for i, name in enumerate(indicator_names):
@@ -258,7 +260,9 @@ def _bar_loop(indicator_names: tuple[str, ...]) -> Callable[..., None]:
             targets.append(f"value_{i}")
             setattrs.append(f"setattr(ind, {name!r}, value_{i})")
     source = _BAR_LOOP.format(
-        indicator_targets="".join(f"{target}, " for target in targets), indicator_setattrs="; ".join(setattrs)
+        instrument_targets="" if one_instrument else "ind, bar.instrument,",
+        indicator_targets="".join(f"{target}, " for target in targets),
+        indicator_setattrs="; ".join(setattrs),
     )
     namespace = {"BarView": BarView}
     exec(source, namespace)
@@ -396,11 +400,22 @@ class StrategyRunner:
             self._compute_indicators(instrument, columns)
             for (instrument, _), columns in zip(groups, _group_fields(batch, groups), strict=True)
         ]
+        fields = tuple(_python_values(_at(batch.columns[name], visited)) for name in BarView.FIELDS)
+        one = len(groups) == 1
+        indicator_values = [IndicatorValues() for _ in groups]
+        per_instrument = (
+            []
+            if one  # then ``ind`` and the instrument are the same for every bar: arguments of the loop
+            else [
+                _group_item_per_row(indicator_values, batch, groups, visited),
+                _group_item_per_row([instrument for instrument, _ in groups], batch, groups, visited),
+            ]
+        )
         rows = zip(  # not strict: the row numbers end it, while a `repeat` never ends
+            range(len(batch) if visited is None else len(visited)),
             range(len(batch)) if visited is None else visited.tolist(),
-            _group_item_per_row([IndicatorValues() for _ in groups], batch, groups, visited),
-            _group_item_per_row([instrument for instrument, _ in groups], batch, groups, visited),
-            *(_python_values(_at(batch.columns[name], visited)) for name in _BAR_LOOP_FIELDS),
+            *per_instrument,
+            fields[BarView.FIELDS.index("ts_event")],
             *(
                 _indicator_per_row([values[name] for values in outputs], batch, groups, visited)
                 for name in outputs[0]
@@ -412,7 +427,14 @@ class StrategyRunner:
             last_bars = ctx._last_bars = _LastBars(last_bars)
         last_bars.start(batch, groups)
         found: list[tuple[int, str, float, str]] = []
-        _bar_loop(tuple(outputs[0]))(self.strategy.on_bar, ctx, partial(self._take_requests, found), rows)
+        run_bars = _bar_loop(tuple(outputs[0]), one)
+        take_requests = partial(self._take_requests, found)
+        if one:
+            run_bars(
+                self.strategy.on_bar, ctx, take_requests, fields, rows, indicator_values[0], groups[0][0]
+            )
+        else:
+            run_bars(self.strategy.on_bar, ctx, take_requests, fields, rows)
         last_bars.settle()
         self._last_target.update(ctx._targets)
         return tuple(zip(*found, strict=True)) if found else ([], [], [], [])
