@@ -4,12 +4,15 @@ Workload (issue "Performance"): 1-minute bars of 1, 10 or 100 instruments (seede
 EMA(10)/EMA(30) long/flat crossover, 100 units, no costs, written as a vectorised (``on_batch``) and
 as a per-event (``on_bar``) strategy. Each tape is generated once and cached under ``bench/out/``
 (its write time is printed). Every measured run is `replay.backtest.backtest` in a fresh process:
-tape on disk → Bytewax → strategy → risk → execution → portfolio → result tables and metrics
-(nothing written to disk), so the peak RSS is that run's. The two paths alternate; the table shows
-medians and checks both paths trade identically. ``--breakdown`` times each part outside Bytewax.
+tape on disk → Bytewax → strategy → risk → execution → portfolio → result tables and metrics, so
+the peak RSS is that run's; with ``--write`` the results are also written (Parquet tables, equity,
+metrics, manifest). The two paths alternate; the table shows medians, checks both paths trade
+identically and, for one instrument, that the fills equal a simple per-bar reference loop's
+(`reference_fills`). ``--breakdown`` times each part outside Bytewax.
 
     python bench/bench_replay.py --bars 100000,1000000 --instruments 1,10,100 --runs 3
     python bench/bench_replay.py --bars 10000000 --instruments 1 --runs 1
+    python bench/bench_replay.py --bars 1000000 --instruments 1 --runs 3 --write
     python bench/bench_replay.py --bars 1000000 --instruments 1 --breakdown
 """
 
@@ -162,7 +165,7 @@ def breakdown(tape: Path) -> None:
         for batch, (targets, side), result in zip(batches, decided, results, strict=True):
             collector.add(cfg.strategy.strategy_id, cfg.account.id, batch, targets, side, result)
         equity = _equity_frame(collector.equity_parts)
-        tables = collector.frames()
+        tables = dict(collector.frames().items())  # every table built (they are built when read)
         times["result tables (events → DataFrames)"] = time.perf_counter() - start
         start = time.perf_counter()
         compute_metrics(equity["equity"], fills=tables["fills"], config=cfg.metrics)

@@ -161,6 +161,12 @@ class EventTable:
     @classmethod
     def build(cls, schema: str, sequence: np.ndarray | Sequence[int], **values: object) -> EventTable:
         """A table from one value per field: an array, a `Coded` column, or one str/float/int for every row."""
+        missing = [name for name in fields(schema) if name not in values]
+        unknown = sorted(set(values) - set(fields(schema)))
+        if missing or unknown:
+            raise ValueError(
+                f"EventTable.build({schema}): missing fields {missing}, unknown fields {unknown}"
+            )
         sequence = np.asarray(sequence, dtype=np.int64)
         n = len(sequence)
         columns: dict[str, np.ndarray] = {}

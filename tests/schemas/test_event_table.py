@@ -1,0 +1,109 @@
+"""`EventTable`: records in, the same records out, through concatenation, merging and DataFrames."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from operators.execution.ids import event_id
+from schemas.codec import CODEC
+from schemas.event_table import EventTable, fields, merge_records, tables_of
+
+ids = st.one_of(st.builds(event_id, st.text(max_size=5)), st.text(min_size=1, max_size=8))
+names = st.sampled_from(["s1", "s2", "ALFA", "BETA", ""])
+doubles = st.floats(allow_nan=False, allow_infinity=False, width=64)
+longs = st.integers(min_value=-(2**62), max_value=2**62)
+
+
+def report(id_, order_id, strategy, status, avg, last, ts) -> dict:
+    return {
+        "id": id_,
+        "order_id": order_id,
+        "strategy_id": strategy,
+        "account_id": "a",
+        "instrument": "ALFA",
+        "status": status,
+        "filled_quantity": 1.0,
+        "leaves_quantity": 0.0,
+        "avg_price": avg,
+        "last_quantity": 1.0,
+        "last_price": last,
+        "reason": "",
+        "ts_event": ts,
+        "ts_init": ts,
+    }
+
+
+def alert(id_, strategy, instrument, value, ts) -> dict:
+    return {
+        "id": id_,
+        "strategy_id": strategy,
+        "account_id": "",
+        "instrument": instrument,
+        "rule": "max_position",
+        "severity": "WARNING",
+        "message": "too big",
+        "value": value,
+        "limit": None,
+        "action": "REJECT",
+        "ts_event": ts,
+        "ts_init": ts,
+    }
+
+
+reports = st.builds(
+    report,
+    ids,
+    ids,
+    names,
+    st.sampled_from(["ACCEPTED", "FILLED", "CANCELED"]),
+    st.none() | doubles,
+    st.none() | doubles,
+    longs,
+)
+alerts = st.builds(alert, ids, st.none() | names, st.none() | names, st.none() | doubles, longs)
+
+
+@given(st.lists(reports, min_size=1, max_size=20), st.lists(alerts, min_size=1, max_size=20))
+def test_records_survive_tables_concatenation_and_merging(report_rows, alert_rows):
+    for row in report_rows + alert_rows:
+        CODEC.encode("ExecutionReport" if "status" in row else "RiskAlert", row)  # valid events only
+    events = [("ExecutionReport", r) for r in report_rows] + [("RiskAlert", a) for a in alert_rows]
+    events = [events[i] for i in np.random.default_rng(len(events)).permutation(len(events))]
+
+    tables = tables_of(events)
+
+    assert merge_records(tables) == events
+    half = len(report_rows) // 2
+    parts = [
+        EventTable.from_records("ExecutionReport", report_rows[:half], range(half)),
+        EventTable.from_records("ExecutionReport", report_rows[half:], range(half, len(report_rows))),
+    ]
+    assert EventTable.concat("ExecutionReport", parts).to_records() == report_rows
+
+
+@given(st.lists(alerts, min_size=1, max_size=20))
+def test_frame_has_schema_columns_strings_and_nulls(alert_rows):
+    frame = EventTable.from_records("RiskAlert", alert_rows, range(len(alert_rows))).to_frame()
+
+    assert list(frame.columns) == list(fields("RiskAlert"))
+    assert frame["id"].tolist() == [a["id"] for a in alert_rows]
+    assert [None if pd.isna(v) else v for v in frame["strategy_id"]] == [a["strategy_id"] for a in alert_rows]
+    assert [None if np.isnan(v) else v for v in frame["value"]] == [a["value"] for a in alert_rows]
+    assert frame["ts_event"].dtype == np.int64
+
+
+def test_empty_concatenation_is_an_empty_frame_with_the_schema_columns():
+    frame = EventTable.concat("Fill", []).to_frame()
+
+    assert len(frame) == 0 and list(frame.columns) == list(fields("Fill"))
+
+
+def test_build_names_missing_and_unknown_fields():
+    with pytest.raises(
+        ValueError, match=r"missing fields \['strategy_id'.*'price'.*unknown fields \['colour'\]"
+    ):
+        EventTable.build("Fill", [0], id=np.array([b"0" * 32]), order_id=np.array([b"1" * 32]), colour="red")
