@@ -568,15 +568,17 @@ class _MarketSweep(_Sweep):
 class _ColumnarSweep(_Sweep):
     """`_MarketSweep` for a strategy that trades one instrument, with its events built as columns.
 
-    Applies when the portfolio and the batch's targets involve one instrument, no order is working
-    at the start of the batch and the risk limits read no prices and count no orders (a position
-    limit is fine). The stage's arithmetic — executor lot rounding, the risk position limit, the
-    slippage and commission models, `Portfolio.trade` — runs in one Python loop over the targets
-    only; every event column (ids included, see `operators.execution.ids`) is then computed with
-    arrays, equal field for field and in the same order to what `_MarketSweep` emits. `run` returns
-    None, having changed nothing, when the batch needs the general sweep: an order would still be
-    working at the end of the batch, the instrument's next bar has the same event time, or the
-    position limit refuses an order.
+    Applies when the portfolio and the batch's targets involve one instrument and the risk limits
+    read no prices and count no orders (a position limit is fine). The stage's arithmetic — the
+    executor's lot rounding, the risk position limit, the slippage and commission models,
+    `Portfolio.trade` — is computed with arrays over the targets (`_orders_to_targets`,
+    `_account_after_fills`), then every event column, ids included (see `operators.execution.ids`),
+    equal field for field and in the same order to what `_MarketSweep` emits. An order placed on the
+    instrument's last bar of the batch goes to the exchange's book, as `_MarketSweep` leaves it, and
+    the next batch takes it back and fills it on its first bar. `run` returns None, having changed
+    nothing, when the batch needs the general sweep: an order would rest past the next bar (equal
+    event times), the position limit refuses an order, an order of another kind is working, or a
+    target falls on the bar that fills a carried order.
     """
 
     def run(self) -> _SweepResult | None:

@@ -54,7 +54,7 @@ from operators.strategy.runner import EMPTY_TARGETS, Targets
 from schemas.batch import EventBatch
 from schemas.codec import CODEC
 from schemas.errors import ConfigError
-from schemas.event_table import EventTable, tables_of
+from schemas.event_table import ID_FIELDS, EventTable, tables_of
 
 #: Event types a backtest keeps, and the result table each goes to.
 TABLES = {
@@ -380,6 +380,7 @@ def backtest(
     collector = _Collector(config.benchmark)
     run_main(build_flow(tape, config, collector, progress), epoch_interval=timedelta(seconds=30))
     equity = _equity_frame(collector.equity_parts)
+    collector.equity_parts.clear()  # the frame holds its own copy: free the per-batch parts before the metrics
     tables = collector.frames()
     manifest = _manifest(tape, config, reader)
     metrics = compute_metrics(
@@ -400,7 +401,14 @@ def write_results(result: BacktestResult, out: Path) -> Path:
     outputs = {}
     for name, frame in {**result.tables, "equity": result.equity}.items():
         path = out / f"{name}.parquet"
-        frame.to_parquet(path, index=name == "equity")
+        # dictionary pages only for the repetitive strings (ids, prices and times do not repeat)
+        repetitive = [c for c in frame.columns if frame[c].dtype == object or str(frame[c].dtype) == "str"]
+        frame.to_parquet(
+            path,
+            index=name == "equity",
+            compression="zstd",
+            use_dictionary=[c for c in repetitive if c not in ID_FIELDS],
+        )
         outputs[name] = path.name
     (out / "metrics.json").write_text(
         json.dumps(result.metrics.to_dict(), indent=2, sort_keys=True, default=str) + "\n"
