@@ -87,11 +87,11 @@ def child_lanes(
     ``sequence`` is an int or an ``int64``/``uint64`` array (negative values wrap like `child_id`'s).
     """
     salt_hi, salt_lo = _salt(kind)
-    if isinstance(sequence, np.ndarray):
-        sequence = sequence.astype(np.int64, copy=False).view(np.uint64)
+    if isinstance(sequence, np.ndarray):  # uint64 arrays wrap on overflow, as the & _MASK of child_id
+        spread = sequence.astype(np.int64, copy=False).view(np.uint64) * np.uint64(_GOLDEN)
     else:
-        sequence = np.uint64(sequence & _MASK)
-    x = _mix_array(hi ^ np.uint64(salt_hi) ^ (sequence * np.uint64(_GOLDEN)))
+        spread = np.uint64(((sequence & _MASK) * _GOLDEN) & _MASK)
+    x = _mix_array(hi ^ np.uint64(salt_hi) ^ spread)
     y = _mix_array(lo ^ np.uint64(salt_lo) ^ x)
     return _mix_array(x ^ ((y << 32) | (y >> 32))), y
 
