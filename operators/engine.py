@@ -39,7 +39,6 @@ Examples
 from __future__ import annotations
 
 import heapq
-import math
 import pickle
 from bisect import bisect_right
 from dataclasses import dataclass
@@ -51,6 +50,7 @@ from operators.execution.executor import order_from_intent, round_to_lot
 from operators.execution.ids import child_id, child_lanes, id_bytes, lanes, target_lanes
 from operators.execution.orders import report
 from operators.execution.stage import ExecutionStage, ExecutionStageConfig, rejected_by_risk
+from operators.portfolio import Portfolio
 from operators.strategy.runner import EMPTY_TARGETS, Targets
 from schemas.batch import EventBatch
 from schemas.event_table import Coded, EventTable, merge_records, tables_of
@@ -932,7 +932,7 @@ def _account_after_fills(
 
     Sequential sums are cumulative sums (``np.cumsum`` adds in order, so it equals the running
     ``+=``). The average price and realised P&L have a closed form unless a fill adds to an open
-    position (the average then depends on all earlier fills): that case runs fill by fill.
+    position (the average then depends on all earlier fills): then a scratch `Portfolio` books them.
     """
     quantity0, avg0, realized0, total0, cash0, commission0 = start
     n = len(signed)
@@ -946,7 +946,7 @@ def _account_after_fills(
     opening = before == 0.0
     reducing = ~opening & ((before > 0.0) != (signed > 0.0))
     if np.any(~opening & ~reducing):
-        return _account_fill_by_fill(state, before, signed, price)
+        return _account_fill_by_fill(state, signed, price, fee)
     flipped = reducing & (after != 0.0) & ((after > 0.0) != (before > 0.0))
     partial = reducing & (after != 0.0) & ~flipped
     avg_after = np.where(
@@ -966,25 +966,17 @@ def _account_after_fills(
 
 
 def _account_fill_by_fill(
-    state: np.ndarray, before: np.ndarray, signed: np.ndarray, price: np.ndarray
+    state: np.ndarray, signed: np.ndarray, price: np.ndarray, fee: np.ndarray
 ) -> np.ndarray:
-    """Average price and realised P&L columns of `_account_after_fills`, fill by fill."""
-    _, avg, realized, total = state[0, :4].tolist()
-    after = state[1:, 0].tolist()
-    for i, (quantity, change, fill_price) in enumerate(
-        zip(before.tolist(), signed.tolist(), price.tolist(), strict=True)
-    ):
-        if quantity == 0.0 or (quantity > 0.0) == (change > 0.0):
-            avg = (quantity * avg + change * fill_price) / after[i] if after[i] else 0.0
-        else:
-            pnl = min(abs(change), abs(quantity)) * (fill_price - avg) * math.copysign(1.0, quantity)
-            realized += pnl
-            total += pnl
-            if after[i] == 0.0:
-                avg = 0.0
-            elif (after[i] > 0.0) != (quantity > 0.0):
-                avg = fill_price
-        state[i + 1, 1:4] = avg, realized, total
+    """The state rows of `_account_after_fills` from a scratch `Portfolio` booking the fills one by one."""
+    quantity, avg, realized, total, cash, commission = state[0].tolist()
+    scratch = Portfolio("", "", cash)
+    scratch.restore(
+        "", (quantity, avg, realized), price=0.0, cash=cash, realized_pnl=total, commission=commission
+    )
+    for i, fill in enumerate(zip(signed.tolist(), price.tolist(), fee.tolist(), strict=True), start=1):
+        scratch.trade("", *fill)
+        state[i] = (*scratch.position(""), scratch.realized_pnl, scratch.cash, scratch.commission)
     return state
 
 
