@@ -133,3 +133,39 @@ def test_an_order_left_working_at_the_end_of_a_batch_is_filled_by_the_next_one(s
     for mine, theirs in zip(columnar[1], generic[1], strict=True):
         np.testing.assert_array_equal(mine, theirs)
     assert columnar[2] == generic[2]
+
+
+@pytest.mark.parametrize("lot", [1.0, 3.0, 0.1, 0.25])
+@pytest.mark.parametrize("seed", [1, 2])
+def test_columnar_path_scaling_in_and_out_equals_generic_sweep(lot, seed, columnar_runs):
+    """Random targets that add to, reduce, close and flip positions, with whole and fractional lots."""
+    from operators.strategy.runner import Targets
+
+    batch = market_batch(bars=800, instruments=("AAA",), seed=seed)
+    rng = np.random.default_rng(seed)
+    rows = np.sort(rng.choice(np.setdiff1d(np.arange(len(batch) - 1), [399]), size=120, replace=False))
+    quantity = np.round(rng.normal(0.0, 40.0, size=len(rows)), 2)
+    quantity[rng.random(len(rows)) < 0.2] = 0.0
+    targets = Targets(
+        rows,
+        ("AAA",) * len(rows),
+        quantity,
+        ("",) * len(rows),
+        batch.columns["ts_event"][rows],
+        batch.columns["ts_init"][rows],
+    )
+    config = ExecutionStageConfig(
+        initial_cash=100_000.0,
+        executor={"lot_size": lot},
+        exchange={"commission": {"kind": "bps", "bps": 1.0, "minimum": 0.5}},
+    )
+
+    columnar = run(batch, targets, config, "columnar", (400,))
+    generic = run(batch, targets, config, "generic", (400,))
+
+    assert columnar_runs["handled"] >= 1
+    assert sum(name == "Fill" for name, _ in columnar[0]) > 50
+    assert columnar[0] == generic[0]
+    for mine, theirs in zip(columnar[1], generic[1], strict=True):
+        np.testing.assert_array_equal(mine, theirs)
+    assert columnar[2] == generic[2]
