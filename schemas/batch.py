@@ -51,6 +51,8 @@ class EventBatch:
         """
         codes = self.columns[name]
         values = self.categories[name]
+        if len(codes) and (codes == codes[0]).all():  # one value (a routed or one-instrument batch)
+            return {values[codes[0]]: np.arange(len(codes))}
         present = np.flatnonzero(np.bincount(codes, minlength=len(values)))
         if len(present) == 1:
             return {values[present[0]]: np.arange(len(codes))}

@@ -108,6 +108,7 @@ def format_ids(hi: np.ndarray, lo: np.ndarray) -> np.ndarray:
     return id_bytes(hi, lo).astype("U32").astype(object)
 
 
+@lru_cache(maxsize=4096)
 def _target_root(strategy_id: str, instrument: str) -> str:
     return event_id("TargetPosition", strategy_id, instrument)
 
