@@ -28,7 +28,7 @@ import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path[:0] = [str(Path(__file__).resolve().parents[1]), str(Path(__file__).resolve().parent / "peers")]
 
 from connectors.feeds.synthetic import write_tape  # noqa: E402
 
@@ -64,36 +64,20 @@ def config(callback: str) -> dict:
 
 
 def reference_fills(tape: Path) -> list[tuple[int, str, float]]:
-    """The simple per-bar reference of the workload on a one-instrument tape: (ts_event, side, price) of
-    its fills. EMAs seeded with the SMA of their first bars (TA-Lib's definition), updated bar by bar;
-    a target change on a bar fills at the next bar's open."""
+    """(ts_event, side, price) of the fills of the simple per-bar reference loop the peers are checked
+    against (`peer_run.python_loop`), on a one-instrument tape."""
+    from peer_run import python_loop
+
     from connectors.tape_archive import TapeReader
 
     batches = list(TapeReader(tape).batches(["md.bar.1m"]))
     close = [c for b in batches for c in b.columns["close"].tolist()]
     open_ = [o for b in batches for o in b.columns["open"].tolist()]
     ts = [t for b in batches for t in b.columns["ts_event"].tolist()]
-    fast_n, slow_n, quantity = 10, 30, 100.0
-    fast_alpha, slow_alpha = 2.0 / (fast_n + 1), 2.0 / (slow_n + 1)
-    fast = slow = fast_sum = slow_sum = 0.0
-    position, pending, fills = 0.0, None, []
-    for i, price in enumerate(close):
-        if pending is not None:
-            fills.append((ts[i], "BUY" if pending > position else "SELL", open_[i]))
-            position, pending = pending, None
-        fast_sum += price if i < fast_n else 0.0
-        slow_sum += price if i < slow_n else 0.0
-        if i >= fast_n:
-            fast = fast_alpha * price + (1.0 - fast_alpha) * fast
-        elif i == fast_n - 1:
-            fast = fast_sum / fast_n
-        if i >= slow_n:
-            slow = slow_alpha * price + (1.0 - slow_alpha) * slow
-        elif i == slow_n - 1:
-            slow = slow_sum / slow_n
-        target = quantity if i >= slow_n - 1 and fast > slow else 0.0
-        if target != position:
-            pending = target
+    fills, position = [], 0.0
+    for i, after in python_loop(close):
+        fills.append((ts[i], "BUY" if after > position else "SELL", open_[i]))
+        position = after
     return fills
 
 

@@ -51,6 +51,7 @@ from operators.execution.ids import child_id, child_lanes, id_bytes, lanes, targ
 from operators.execution.orders import report
 from operators.execution.stage import ExecutionStage, ExecutionStageConfig, rejected_by_risk
 from operators.portfolio import Portfolio
+from operators.portfolio.portfolio import position_after, positions_after
 from operators.strategy.runner import EMPTY_TARGETS, Targets
 from schemas.batch import EventBatch
 from schemas.event_table import Coded, EventTable, merge_records, tables_of
@@ -636,9 +637,7 @@ class _ColumnarSweep(_Sweep):
             if ts_rows[0] <= carried["ts_event"] or (len(targets) and target_at[0] == 0):
                 return None  # not fillable on the first bar, or a target there: the stage handles that bar
             carried_fill = np.array([_SIGN[carried["side"]] * float(carried["quantity"])])
-            position = start_quantity + carried_fill[0]
-            if abs(position) <= 1e-12 * max(abs(start_quantity), abs(carried_fill[0])):
-                position = 0.0
+            position = position_after(start_quantity, carried_fill[0])
         needed, before = _orders_to_targets(targets.quantity, position, stage.executor.config.lot(instrument))
         ordered = np.flatnonzero(needed != 0.0)
         needed, before = needed[ordered], before[ordered]
@@ -907,9 +906,7 @@ def _orders_to_targets(targets: np.ndarray, start: float, lot: float) -> tuple[n
         if not (np.all(np.floor(lots) == lots) and np.all(lots < 2.0**52)):
             break  # round(…, 10) might not be the identity: let `round_to_lot` decide
         needed = np.copysign(lots, wanted)
-        reached = before + needed
-        reached[np.abs(reached) <= 1e-12 * np.maximum(np.abs(before), np.abs(needed))] = 0.0
-        reached = np.where(needed == 0.0, before, reached)
+        reached = np.where(needed == 0.0, before, positions_after(before, needed))
         if np.array_equal(reached, after):
             return needed, before
         after = reached
@@ -919,9 +916,7 @@ def _orders_to_targets(targets: np.ndarray, start: float, lot: float) -> tuple[n
         before[i] = position
         needed[i] = change = round_to_lot(target - position, lot)
         if change != 0.0:
-            position += change
-            if abs(position) <= 1e-12 * max(abs(before[i]), abs(change)):
-                position = 0.0
+            position = position_after(position, change)
     return needed, before
 
 
@@ -938,8 +933,7 @@ def _account_after_fills(
     n = len(signed)
     state = np.empty((n + 1, 6))
     state[0] = start
-    after = before + signed
-    after[np.abs(after) <= 1e-12 * np.maximum(np.abs(before), np.abs(signed))] = 0.0
+    after = positions_after(before, signed)
     state[1:, 0] = after
     state[:, 4] = np.cumsum(np.concatenate(([cash0], -(signed * price + fee))))
     state[:, 5] = np.cumsum(np.concatenate(([commission0], fee)))

@@ -46,7 +46,6 @@ from connectors.tape_archive import TapeReader
 from connectors.tape_source import TapeSource
 from operators.config import RunConfig
 from operators.engine import BatchResult, TradingEngine
-from operators.execution.ids import id_bytes, target_lanes
 from operators.performance import Metrics, compute_metrics
 from operators.strategies import strategy_class
 from operators.strategy import StrategyRunner
@@ -120,28 +119,6 @@ class BacktestResult:
         return self.tables["targets"]
 
 
-def targets_table(targets: Targets, strategy_id: str, account_id: str) -> EventTable:
-    """A batch's target changes as a ``TargetPosition`` `EventTable` (ids derived for all at once)."""
-    n = len(targets)
-    instruments = np.asarray(targets.instrument, dtype=object)
-    ids = np.empty(n, dtype="S32")
-    for instrument in dict.fromkeys(targets.instrument):
-        mine = instruments == instrument
-        ids[mine] = id_bytes(*target_lanes(strategy_id, instrument, targets.ts_event[mine]))
-    return EventTable.build(
-        "TargetPosition",
-        targets.rows,
-        id=ids,
-        strategy_id=strategy_id,
-        account_id=account_id,
-        instrument=targets.instrument,
-        target_quantity=targets.quantity,
-        reason=targets.reason,
-        ts_event=targets.ts_event,
-        ts_init=targets.ts_init,
-    )
-
-
 @dataclass
 class _Collector:
     """Accumulates what the flow emits (single worker, in-process): event tables, never a dict per event."""
@@ -168,7 +145,7 @@ class _Collector:
                 rows = batch.columns["instrument"] == code
                 self.benchmark_parts.append((batch.columns["ts_event"][rows], batch.columns["close"][rows]))
         if len(targets):
-            self.tables["TargetPosition"].append(targets_table(targets, strategy_id, account_id))
+            self.tables["TargetPosition"].append(targets.to_table(strategy_id, account_id))
         for produced in (tables_of(side_events), result.tables):
             for name, table in produced.items():
                 self.tables[name].append(table)

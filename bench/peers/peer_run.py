@@ -168,17 +168,16 @@ def run_nautilus(bars: pd.DataFrame) -> int:
     return exits
 
 
-def run_python_loop(bars: pd.DataFrame) -> int:
-    """The simple per-bar reference: EMAs updated bar by bar, fill at the next open."""
-    close = bars["close"].tolist()
+def python_loop(close: list[float]) -> list[tuple[int, float]]:
+    """The simple per-bar reference: EMAs (TA-Lib's seeding) updated bar by bar; a target change on a
+    bar's close fills at the next bar's open. Returns (bar index, position after) of each fill."""
     fast_alpha, slow_alpha = 2.0 / (FAST + 1), 2.0 / (SLOW + 1)
     fast = slow = 0.0
     fast_sum = slow_sum = 0.0
-    position, pending, round_trips = 0.0, None, 0
+    position, pending, fills = 0.0, None, []
     for i, price in enumerate(close):
         if pending is not None:  # fill at this bar's open
-            if pending == 0.0 and position > 0.0:
-                round_trips += 1
+            fills.append((i, pending))
             position, pending = pending, None
         if i < SLOW:
             slow_sum += price
@@ -195,7 +194,12 @@ def run_python_loop(bars: pd.DataFrame) -> int:
         target = float(QUANTITY) if i >= SLOW - 1 and fast > slow else 0.0
         if target != position:
             pending = target
-    return round_trips
+    return fills
+
+
+def run_python_loop(bars: pd.DataFrame) -> int:
+    """The per-bar reference loop; a round trip ends at each fill back to flat."""
+    return sum(1 for _, position in python_loop(bars["close"].tolist()) if position == 0.0)
 
 
 PEERS = {

@@ -35,6 +35,27 @@ import numpy as np
 _SIDES = {"BUY": 1.0, "SELL": -1.0}
 
 
+def position_after(quantity: float, change: float) -> float:
+    """``quantity + change``, or exactly 0 when only rounding is left of it.
+
+    >>> position_after(0.3, -0.1 - 0.2)
+    0.0
+    """
+    after = quantity + change
+    return 0.0 if abs(after) <= 1e-12 * max(abs(quantity), abs(change)) else after
+
+
+def positions_after(quantity: np.ndarray, change: np.ndarray) -> np.ndarray:
+    """`position_after` elementwise.
+
+    >>> positions_after(np.array([0.3, 1.0]), np.array([-0.1 - 0.2, 1.0])).tolist()
+    [0.0, 2.0]
+    """
+    after = quantity + change
+    after[np.abs(after) <= 1e-12 * np.maximum(np.abs(quantity), np.abs(change))] = 0.0
+    return after
+
+
 class Portfolio:
     """Cash, positions and P&L of one (account, strategy); see the module docstring for the rules.
 
@@ -128,9 +149,7 @@ class Portfolio:
         self._unmark(instrument, position)
         self.cash -= quantity * price + commission
         self.commission += commission
-        new_quantity = old_quantity + quantity
-        if abs(new_quantity) <= 1e-12 * max(abs(old_quantity), abs(quantity)):
-            new_quantity = 0.0
+        new_quantity = position_after(old_quantity, quantity)
         if old_quantity == 0.0 or (old_quantity > 0.0) == (quantity > 0.0):
             avg = (old_quantity * avg + quantity * price) / new_quantity if new_quantity else 0.0
         else:

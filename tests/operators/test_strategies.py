@@ -341,3 +341,13 @@ def test_per_bar_runner_state_survives_a_pickle_snapshot(name, batch):
     found = [(row, i, q) for row, i, q, _ in changes(first)]
     found += [(row + half, i, q) for row, i, q, _ in changes(second)]
     assert found == whole
+
+
+def test_targets_table_holds_the_same_events_as_targets_records():
+    batch = market_batch(bars=600, instruments=("AAA", "BBB"), seed=3)
+    targets = StrategyRunner(
+        strategy_class("ma_crossover")({"fast": 3, "slow": 8, "quantity": 5}), "s"
+    ).on_batch(batch)
+
+    assert len(targets) > 10 and len(set(targets.instrument)) == 2
+    assert targets.to_table("s", "a").to_records() == targets.to_records("s", "a")
