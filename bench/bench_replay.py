@@ -125,7 +125,7 @@ def breakdown(tape: Path) -> None:
     from connectors.tape_archive import TapeReader
     from operators.engine import TradingEngine
     from operators.performance import compute_metrics
-    from replay.backtest import _Collector, _equity_frame, backtest, load_config, make_runner
+    from replay.backtest import _Collector, backtest, load_config, make_runner
 
     print("| part | vectorised s | per-event s |")
     print("|---|---:|---:|")
@@ -148,8 +148,8 @@ def breakdown(tape: Path) -> None:
         start = time.perf_counter()
         for batch, (targets, side), result in zip(batches, decided, results, strict=True):
             collector.add(cfg.strategy.strategy_id, cfg.account.id, batch, targets, side, result)
-        equity = _equity_frame(collector.equity_parts)
-        tables = dict(collector.frames().items())  # every table built (they are built when read)
+        equity = collector.equity().frame()
+        tables = dict(collector.frames().items())  # every table built (a backtest builds them when read)
         times["result tables (events → DataFrames)"] = time.perf_counter() - start
         start = time.perf_counter()
         compute_metrics(equity["equity"], fills=tables["fills"], config=cfg.metrics)

@@ -46,24 +46,26 @@ class _TapePartition(StatefulSourcePartition[EventBatch, int]):
         for _ in range(skip):
             next(self._batches, None)
             self._emitted += 1
-        self._bar = tqdm(
-            total=reader.count(topics), unit="ev", unit_scale=True, disable=not progress, desc="replay"
+        self._bar = (
+            tqdm(total=reader.count(topics), unit="ev", unit_scale=True, desc="replay") if progress else None
         )
 
     def next_batch(self) -> list[EventBatch]:
         batch = next(self._batches, None)
         if batch is None:
-            self._bar.close()
+            self.close()
             raise StopIteration
         self._emitted += 1
-        self._bar.update(len(batch))
+        if self._bar is not None:
+            self._bar.update(len(batch))
         return [batch]
 
     def snapshot(self) -> int:
         return self._emitted
 
     def close(self) -> None:
-        self._bar.close()
+        if self._bar is not None:
+            self._bar.close()
 
 
 class TapeSource(FixedPartitionedSource[EventBatch, int]):

@@ -41,6 +41,7 @@ from __future__ import annotations
 import heapq
 import pickle
 from bisect import bisect_right
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -66,23 +67,39 @@ class BatchResult:
     """What one batch produced: its events, and the account path sampled per event time.
 
     The events are either a list of ``(schema, record)`` in causal order or one `EventTable` per
-    event type (the columnar path); each form is derived from the other when first asked for.
+    event type (the columnar path); each form is derived from the other when first asked for. The
+    cash and gross exposure of the path may be given as a function that computes them, called when
+    first read (a backtest that only needs the equity never builds them).
     """
 
-    __slots__ = ("ts_event", "equity", "cash", "gross_exposure", "_events", "_tables")
+    __slots__ = ("ts_event", "equity", "_cash_gross", "_events", "_tables")
 
     def __init__(
         self,
         ts_event: np.ndarray,
         equity: np.ndarray,
-        cash: np.ndarray,
-        gross_exposure: np.ndarray,
+        cash_gross: tuple[np.ndarray, np.ndarray] | Callable[[], tuple[np.ndarray, np.ndarray]],
         events: list[tuple[str, dict]] | None = None,
         tables: dict[str, EventTable] | None = None,
     ):
-        self.ts_event, self.equity, self.cash, self.gross_exposure = ts_event, equity, cash, gross_exposure
+        self.ts_event, self.equity, self._cash_gross = ts_event, equity, cash_gross
         self._events = events if events is not None or tables is not None else []
         self._tables = tables
+
+    def _cash_and_gross(self) -> tuple[np.ndarray, np.ndarray]:
+        if callable(self._cash_gross):
+            self._cash_gross = self._cash_gross()
+        return self._cash_gross
+
+    @property
+    def cash(self) -> np.ndarray:
+        """The account's cash after each event time."""
+        return self._cash_and_gross()[0]
+
+    @property
+    def gross_exposure(self) -> np.ndarray:
+        """The account's gross exposure after each event time."""
+        return self._cash_and_gross()[1]
 
     @property
     def events(self) -> list[tuple[str, dict]]:
@@ -101,7 +118,7 @@ class BatchResult:
 
 def _empty_result(events: list[tuple[str, dict]]) -> BatchResult:
     empty = np.empty(0)
-    return BatchResult(np.empty(0, np.int64), empty, empty, empty, events)
+    return BatchResult(np.empty(0, np.int64), empty, (empty, empty), events)
 
 
 class TradingEngine:
@@ -207,24 +224,22 @@ class TradingEngine:
 class _SweepResult:
     events: list[tuple[str, dict]] | None
     equity_rows: np.ndarray
-    cash_rows: np.ndarray
-    gross_rows: np.ndarray
+    cash_gross_rows: tuple[np.ndarray, np.ndarray] | Callable[[], tuple[np.ndarray, np.ndarray]]
     tables: dict[str, EventTable] | None = None
 
     def sampled(self, batch: EventBatch) -> BatchResult:
         ts = batch.columns["ts_event"]
         if np.all(ts[1:] != ts[:-1]):  # one row per event time already
-            return BatchResult(
-                ts, self.equity_rows, self.cash_rows, self.gross_rows, self.events, self.tables
-            )
+            return BatchResult(ts, self.equity_rows, self.cash_gross_rows, self.events, self.tables)
         last_of_time = np.flatnonzero(np.append(ts[1:] != ts[:-1], True))
+        rows = self.cash_gross_rows
+
+        def cash_gross() -> tuple[np.ndarray, np.ndarray]:
+            cash, gross = rows() if callable(rows) else rows
+            return cash[last_of_time], gross[last_of_time]
+
         return BatchResult(
-            ts[last_of_time],
-            self.equity_rows[last_of_time],
-            self.cash_rows[last_of_time],
-            self.gross_rows[last_of_time],
-            self.events,
-            self.tables,
+            ts[last_of_time], self.equity_rows[last_of_time], cash_gross, self.events, self.tables
         )
 
 
@@ -351,7 +366,7 @@ class _Sweep:
                     if next_row is not None:
                         heapq.heappush(queue, next_row)
         equity, cash, gross = self._account_path(start_quantity, start_cash, fills)
-        return _SweepResult(events, equity, cash, gross)
+        return _SweepResult(events, equity, (cash, gross))
 
     def _account_path(
         self, start_quantity: dict[str, float], start_cash: float, fills: list[tuple[int, str, float, float]]
@@ -523,7 +538,7 @@ class _MarketSweep(_Sweep):
         for order in sorted(left, key=lambda order: arrival[order["id"]]):
             exchange.submit(order)  # the exchange's book keeps arrival order, as if submitted then
         equity, cash, gross = self._account_path(start_quantity, start_cash, fills)
-        return _SweepResult(events, equity, cash, gross)
+        return _SweepResult(events, equity, (cash, gross))
 
     def _execute(
         self, target: dict, portfolio, working: dict[str, dict[str, dict]]
@@ -614,7 +629,8 @@ class _ColumnarSweep(_Sweep):
         rows = self.rows_of.get(next(iter(names))) if names else None
         if rows is None or not (len(self.targets) or carried):
             no_fills = np.empty(0, np.int64), [], np.empty(0), np.empty(0)
-            return _SweepResult(None, *self._account_path_of(start_quantity, portfolio.cash, *no_fills), {})
+            equity, cash, gross = self._account_path_of(start_quantity, portfolio.cash, *no_fills)
+            return _SweepResult(None, equity, (cash, gross), {})
         trades = self._trade(names.pop(), rows, carried)
         if trades is None:
             return None
@@ -840,14 +856,14 @@ class _ColumnarSweep(_Sweep):
             self.stage.exchange.submit(tables["Order"].to_records()[-1])
         fill_cash = -signed * price - fee
         if len(self.rows_of[instrument]) == len(self.close):
-            path = self._account_path_every_row(
+            equity, cash_gross = self._account_path_every_row(
                 start_quantity.get(instrument, 0.0), start_cash, fill_rows, signed, fill_cash
             )
-        else:
-            path = self._account_path_of(
-                start_quantity, start_cash, fill_rows, [instrument] * fills, signed, fill_cash
-            )
-        return _SweepResult(None, *path, tables)
+            return _SweepResult(None, equity, cash_gross, tables)
+        equity, cash, gross = self._account_path_of(
+            start_quantity, start_cash, fill_rows, [instrument] * fills, signed, fill_cash
+        )
+        return _SweepResult(None, equity, (cash, gross), tables)
 
     def _account_path_every_row(
         self,
@@ -856,15 +872,25 @@ class _ColumnarSweep(_Sweep):
         fill_rows: np.ndarray,
         signed: np.ndarray,
         fill_cash: np.ndarray,
-    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    ) -> tuple[np.ndarray, Callable[[], tuple[np.ndarray, np.ndarray]]]:
         """`_account_path_of` when one instrument has every row and at most one fill per row: cash and
         position are constant between fills, so each is its running sum at the last fill, repeated
-        (the same sums in the same order, hence the same values)."""
-        segments = np.diff(np.concatenate(([0], fill_rows, [len(self.close)])))
-        cash = np.repeat(start_cash + np.concatenate(([0.0], np.cumsum(fill_cash))), segments)
-        quantity = np.repeat(start_quantity + np.concatenate(([0.0], np.cumsum(signed))), segments)
-        value = quantity * self.close
-        return cash + value, cash, np.abs(value)
+        (the same sums in the same order, hence the same values). Returns the equity, and a function
+        that computes the cash and gross exposure when they are asked for."""
+        close = self.close
+        segments = np.diff(np.concatenate(([0], fill_rows, [len(close)])))
+        cash_steps = start_cash + np.concatenate(([0.0], np.cumsum(fill_cash)))
+        quantity_steps = start_quantity + np.concatenate(([0.0], np.cumsum(signed)))
+        equity = np.repeat(quantity_steps, segments)
+        np.multiply(equity, close, out=equity)  # the value held
+        equity += np.repeat(cash_steps, segments)
+
+        def cash_gross() -> tuple[np.ndarray, np.ndarray]:
+            gross = np.repeat(quantity_steps, segments)
+            np.multiply(gross, close, out=gross)
+            return np.repeat(cash_steps, segments), np.abs(gross, out=gross)
+
+        return equity, cash_gross
 
 
 @dataclass(frozen=True, slots=True)

@@ -38,6 +38,8 @@ from typing import Any
 import bytewax.operators as op
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 from bytewax.dataflow import Dataflow
 from bytewax.outputs import DynamicSink, StatelessSinkPartition
 from bytewax.testing import run_main
@@ -50,10 +52,11 @@ from operators.performance import Metrics, compute_metrics
 from operators.strategies import strategy_class
 from operators.strategy import StrategyRunner
 from operators.strategy.runner import EMPTY_TARGETS, Targets
+from replay.memory import keep_freed_memory
 from schemas.batch import EventBatch
 from schemas.codec import CODEC
 from schemas.errors import ConfigError
-from schemas.event_table import ID_FIELDS, EventTable, tables_of
+from schemas.event_table import EventTable, tables_of
 
 #: Event types a backtest keeps, and the result table each goes to.
 TABLES = {
@@ -72,35 +75,105 @@ TABLES = {
 
 
 class ResultTables(Mapping[str, pd.DataFrame]):
-    """A backtest's event tables by name; each becomes a DataFrame when first read (a parameter sweep
-    that only reads metrics and fills never pays for the rest)."""
+    """A backtest's event tables by name; each is joined from its batches and becomes a DataFrame
+    when first read (a parameter sweep that only reads metrics and fills never pays for the rest)."""
 
-    def __init__(self, tables: dict[str, EventTable]):
-        self._tables = tables
+    def __init__(self, parts: Mapping[str, tuple[str, list[EventTable]]]):
+        self._parts = parts  # result table name → (schema, the batches' tables)
+        self._tables: dict[str, EventTable] = {}
         self._frames: dict[str, pd.DataFrame] = {}
+
+    def table(self, name: str) -> EventTable:
+        """The result table ``name`` as one `EventTable`."""
+        table = self._tables.get(name)
+        if table is None:
+            schema, parts = self._parts[name]
+            table = self._tables[name] = EventTable.concat(schema, parts)
+        return table
 
     def __getitem__(self, name: str) -> pd.DataFrame:
         frame = self._frames.get(name)
         if frame is None:
-            frame = self._frames[name] = self._tables[name].to_frame()
+            frame = self._frames[name] = self.table(name).to_frame()
         return frame
 
     def __iter__(self) -> Iterator[str]:
-        return iter(self._tables)
+        return iter(self._parts)
 
     def __len__(self) -> int:
-        return len(self._tables)
+        return len(self._parts)
 
 
-@dataclass
+class EquityCurve:
+    """The account path of a backtest, one row per event time: kept as the batches produced it and
+    joined when read. `values` gives the equity the metrics need; `frame` adds cash and gross
+    exposure, which the engine computes only when asked."""
+
+    def __init__(self, parts: list[BatchResult]):
+        self._parts = parts
+        self._values: tuple[np.ndarray, np.ndarray] | None = None
+        self._frame: pd.DataFrame | None = None
+        self._keep: np.ndarray | None = None  # each event time's last row, when batches repeat one
+
+    def _joined(self, name: str, empty: np.ndarray) -> np.ndarray:
+        column = np.concatenate([getattr(p, name) for p in self._parts]) if self._parts else empty
+        return column if self._keep is None else column[self._keep]
+
+    def values(self) -> tuple[np.ndarray, np.ndarray]:
+        """``(ts_event, equity)`` arrays."""
+        if self._values is None:
+            ts = self._joined("ts_event", np.empty(0, np.int64))
+            if not np.all(ts[1:] > ts[:-1]):
+                self._keep = np.flatnonzero(np.append(ts[1:] != ts[:-1], True))
+                ts = ts[self._keep]
+            self._values = ts, self._joined("equity", np.empty(0))
+        return self._values
+
+    def frame(self) -> pd.DataFrame:
+        """The curve as a DataFrame indexed by ``ts_event``: ``equity, cash, gross_exposure``."""
+        if self._frame is None:
+            ts, equity = self.values()
+            values = np.empty((3, len(ts)))  # one block: the frame wraps it without copying
+            values[0] = equity
+            values[1] = self._joined("cash", np.empty(0))
+            values[2] = self._joined("gross_exposure", np.empty(0))
+            self._frame = pd.DataFrame(
+                values.T,
+                index=pd.Index(ts, name="ts_event", copy=False),
+                columns=["equity", "cash", "gross_exposure"],
+                copy=False,
+            )
+        return self._frame
+
+
 class BacktestResult:
-    """The outcome of a backtest, as pandas DataFrames (one per event type) plus metrics and manifest."""
+    """The outcome of a backtest, as pandas DataFrames (one per event type) plus metrics and manifest.
 
-    metrics: Metrics
-    equity: pd.DataFrame
-    tables: Mapping[str, pd.DataFrame]
-    manifest: dict[str, Any]
-    run_dir: Path | None = None
+    ``equity`` is the equity curve frame (``equity, cash, gross_exposure`` by ``ts_event``); it is
+    built when first read, as are the tables.
+    """
+
+    def __init__(
+        self,
+        metrics: Metrics,
+        equity: pd.DataFrame | EquityCurve,
+        tables: ResultTables,
+        manifest: dict[str, Any],
+        run_dir: Path | None = None,
+    ):
+        self.metrics, self._equity, self.tables, self.manifest, self.run_dir = (
+            metrics,
+            equity,
+            tables,
+            manifest,
+            run_dir,
+        )
+
+    @property
+    def equity(self) -> pd.DataFrame:
+        if isinstance(self._equity, EquityCurve):
+            self._equity = self._equity.frame()
+        return self._equity
 
     @property
     def orders(self) -> pd.DataFrame:
@@ -125,7 +198,7 @@ class _Collector:
 
     benchmark: str | None
     tables: dict[str, list[EventTable]] = field(default_factory=lambda: {name: [] for name in TABLES})
-    equity_parts: list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = field(default_factory=list)
+    account_path: list[BatchResult] = field(default_factory=list)
     benchmark_parts: list[tuple[np.ndarray, np.ndarray]] = field(default_factory=list)
     bars: int = 0
 
@@ -150,13 +223,14 @@ class _Collector:
             for name, table in produced.items():
                 self.tables[name].append(table)
         if len(result.ts_event):
-            self.equity_parts.append((result.ts_event, result.equity, result.cash, result.gross_exposure))
+            self.account_path.append(result)
 
     def frames(self) -> ResultTables:
-        """One DataFrame per result table (each built when first read)."""
-        return ResultTables(
-            {TABLES[name]: EventTable.concat(name, tables) for name, tables in self.tables.items()}
-        )
+        """One DataFrame per result table (each joined and built when first read)."""
+        return ResultTables({TABLES[name]: (name, tables) for name, tables in self.tables.items()})
+
+    def equity(self) -> EquityCurve:
+        return EquityCurve(self.account_path)
 
 
 class _CollectorPartition(StatelessSinkPartition):
@@ -221,48 +295,36 @@ def build_flow(tape: Path, config: RunConfig, collector: _Collector, progress: b
 
 
 @cache
+def _ask_git() -> tuple[subprocess.Popen, subprocess.Popen] | None:
+    """Start asking git for the commit and whether the tree is modified (once per process); None
+    without git. `backtest` starts this first, so git answers while the replay runs."""
+    root = Path(__file__).resolve().parents[1]
+    try:
+        return tuple(
+            subprocess.Popen(command, cwd=root, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+            for command in (
+                ["git", "rev-parse", "HEAD"],
+                ["git", "status", "--porcelain", "--untracked-files=no"],
+            )
+        )
+    except OSError:
+        return None
+
+
+@cache
 def code_version() -> str:
     """The git commit of the code (``-dirty`` when modified), or the package version outside git.
 
     Asked once per process: the code a process runs is the code it loaded.
     """
-    root = Path(__file__).resolve().parents[1]
-    try:
-        commit = subprocess.run(
-            ["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True, check=True
-        ).stdout.strip()
-        dirty = subprocess.run(
-            ["git", "status", "--porcelain", "--untracked-files=no"],
-            cwd=root,
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout.strip()
-        return commit + ("-dirty" if dirty else "")
-    except (OSError, subprocess.CalledProcessError):
-        from importlib.metadata import version
+    asked = _ask_git()
+    if asked is not None:
+        (commit, _), (dirty, _) = (process.communicate() for process in asked)
+        if all(process.returncode == 0 for process in asked):
+            return commit.strip() + ("-dirty" if dirty.strip() else "")
+    from importlib.metadata import version
 
-        return f"tape-{version('tape')}"
-
-
-def _equity_frame(parts: list[tuple[np.ndarray, ...]]) -> pd.DataFrame:
-    if not parts:
-        return pd.DataFrame(
-            {"equity": [], "cash": [], "gross_exposure": []}, index=pd.Index([], name="ts_event")
-        )
-    ts = np.concatenate([part[0] for part in parts])
-    values = np.empty((3, len(ts)))  # one block: the frame wraps it without copying
-    for row, column in enumerate(zip(*(part[1:] for part in parts), strict=True)):
-        np.concatenate(column, out=values[row])
-    frame = pd.DataFrame(
-        values.T,
-        index=pd.Index(ts, name="ts_event", copy=False),
-        columns=["equity", "cash", "gross_exposure"],
-        copy=False,
-    )
-    if np.all(ts[1:] > ts[:-1]):
-        return frame
-    return frame[~frame.index.duplicated(keep="last")]  # one row per event time: its last
+    return f"tape-{version('tape')}"
 
 
 def _benchmark_series(parts: list[tuple[np.ndarray, np.ndarray]], index: pd.Index) -> pd.Series | None:
@@ -350,19 +412,21 @@ def backtest(
     """Replay ``tape`` through the strategy and execution of ``config``; write results to ``out`` if given."""
     tape = Path(tape)
     config = load_config(config)
+    keep_freed_memory()
+    _ask_git()
     reader = TapeReader(tape)
     missing = [t for t in config.data.topics if t not in reader.topics]
     if missing:
         raise ConfigError(f"data.topics: {missing} not in the tape {tape} (it has {reader.topics})")
     collector = _Collector(config.benchmark)
     run_main(build_flow(tape, config, collector, progress), epoch_interval=timedelta(seconds=30))
-    equity = _equity_frame(collector.equity_parts)
-    collector.equity_parts.clear()  # the frame holds its own copy: free the per-batch parts before the metrics
+    equity = collector.equity()
     tables = collector.frames()
     manifest = _manifest(tape, config, reader)
+    ts, values = equity.values()
     metrics = compute_metrics(
-        equity["equity"],
-        benchmark=_benchmark_series(collector.benchmark_parts, equity.index),
+        pd.Series(values, index=pd.Index(ts, copy=False), copy=False),
+        benchmark=_benchmark_series(collector.benchmark_parts, pd.Index(ts, copy=False)),
         fills=tables["fills"],
         config=config.metrics,
     )
@@ -376,17 +440,14 @@ def write_results(result: BacktestResult, out: Path) -> Path:
     """Write a result's tables (Parquet), equity, metrics and manifest under ``out``; return ``out``."""
     out.mkdir(parents=True, exist_ok=True)
     outputs = {}
-    for name, frame in {**result.tables, "equity": result.equity}.items():
-        path = out / f"{name}.parquet"
-        # dictionary pages only for the repetitive strings (ids, prices and times do not repeat)
-        repetitive = [c for c in frame.columns if frame[c].dtype == object or str(frame[c].dtype) == "str"]
-        frame.to_parquet(
-            path,
-            index=name == "equity",
-            compression="zstd",
-            use_dictionary=[c for c in repetitive if c not in ID_FIELDS],
-        )
-        outputs[name] = path.name
+    for name in result.tables:
+        table = result.tables.table(name)
+        _write_parquet(table.to_arrow(), out / f"{name}.parquet", dictionary=list(table.categories))
+        outputs[name] = f"{name}.parquet"
+    _write_parquet(
+        pa.Table.from_pandas(result.equity), out / "equity.parquet", dictionary=[], arrow_schema=True
+    )
+    outputs["equity"] = "equity.parquet"
     (out / "metrics.json").write_text(
         json.dumps(result.metrics.to_dict(), indent=2, sort_keys=True, default=str) + "\n"
     )
@@ -396,3 +457,23 @@ def write_results(result: BacktestResult, out: Path) -> Path:
     (out / "manifest.json").write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
     result.manifest = manifest
     return out
+
+
+def _write_parquet(table: pa.Table, path: Path, dictionary: list[str], arrow_schema: bool = False) -> None:
+    """Write ``table`` with zstd; dictionary pages only for the ``dictionary`` columns (the repetitive
+    strings: ids, prices and times do not repeat), event times delta-encoded. Without
+    ``arrow_schema`` (which also keeps a pandas index), readers see dictionary-coded columns as plain
+    strings."""
+    times = [
+        name
+        for name in ("ts_event", "ts_init")
+        if name in table.column_names and pa.types.is_integer(table.schema.field(name).type)
+    ]
+    pq.write_table(
+        table,
+        path,
+        compression="zstd",
+        use_dictionary=dictionary,
+        column_encoding=dict.fromkeys(times, "DELTA_BINARY_PACKED"),
+        store_schema=arrow_schema,
+    )

@@ -95,6 +95,8 @@ def _objects(values: Sequence) -> np.ndarray:
 
 
 def _coded(values: Sequence) -> Coded:
+    if len(values) and values[0] is not None and values.count(values[0]) == len(values):
+        return Coded(np.zeros(len(values), np.int32), (values[0],))  # one value (count is C-fast)
     categories = tuple(dict.fromkeys(values))
     if len(categories) == 1 and categories[0] is not None:
         return Coded(np.zeros(len(values), np.int32), categories)
@@ -233,6 +235,22 @@ class EventTable:
             decoded.append(values)
         names = list(self.columns)
         return [dict(zip(names, row, strict=True)) for row in zip(*decoded, strict=True)]
+
+    def to_arrow(self) -> pa.Table:
+        """An Arrow table with one column per field: coded strings as dictionary arrays (Parquet writes
+        their dictionary as it is), ids as strings, NaN of doubles as null (as pandas converts them)."""
+        data = {}
+        for name, column in self.columns.items():
+            if name in self.categories:
+                categories = pa.array(self.categories[name], pa.string())
+                data[name] = pa.DictionaryArray.from_arrays(pa.array(column, mask=column < 0), categories)
+            elif _kinds(self.schema)[name] == "id":
+                data[name] = _arrow_ids(column)
+            elif column.dtype == object:
+                data[name] = pa.array(column.tolist())
+            else:
+                data[name] = pa.array(column, from_pandas=True)
+        return pa.table(data)
 
     def to_frame(self) -> pd.DataFrame:
         """A DataFrame with one column per field; strings as pandas' ``str`` dtype."""

@@ -42,10 +42,10 @@ class MovingAverageCrossover(Strategy):
         return {"fast": average(p.fast), "slow": average(p.slow)}
 
     def on_batch(self, bars, ind, ctx):
-        above = ind.fast > ind.slow
-        low = -self.p.quantity if self.p.allow_short else 0.0
-        below = ind.fast < ind.slow if self.p.allow_short else ~above
-        return np.where(above, self.p.quantity, np.where(below, low, 0.0))
+        above = np.where(ind.fast > ind.slow, self.p.quantity, 0.0)
+        if not self.p.allow_short:
+            return above
+        return np.where(ind.fast < ind.slow, -self.p.quantity, above)
 
     def on_bar(self, bar, ind, ctx):
         if ind.fast > ind.slow:

@@ -85,11 +85,15 @@ class Targets:
 
     def to_table(self, strategy_id: str, account_id: str) -> EventTable:
         """The TargetPosition events as an `EventTable` (the same ids as `to_records`, derived for all at once)."""
-        instruments = np.asarray(self.instrument, dtype=object)
-        ids = np.empty(len(self), dtype="S32")
-        for instrument in dict.fromkeys(self.instrument):
-            mine = instruments == instrument
-            ids[mine] = id_bytes(*target_lanes(strategy_id, instrument, self.ts_event[mine]))
+        first = self.instrument[0] if len(self) else ""
+        if self.instrument.count(first) == len(self):  # one instrument
+            ids = id_bytes(*target_lanes(strategy_id, first, self.ts_event))
+        else:
+            instruments = np.asarray(self.instrument, dtype=object)
+            ids = np.empty(len(self), dtype="S32")
+            for instrument in dict.fromkeys(self.instrument):
+                mine = instruments == instrument
+                ids[mine] = id_bytes(*target_lanes(strategy_id, instrument, self.ts_event[mine]))
         return EventTable.build(
             "TargetPosition",
             self.rows,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from click.testing import CliRunner
 
@@ -27,6 +28,13 @@ def test_same_tape_and_config_give_byte_identical_outputs(tmp_path):
     for name in files:
         assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes(), name
     assert first.manifest["run_id"] == second.manifest["run_id"]
+
+
+def test_written_tables_read_back_as_the_result_frames(tmp_path):
+    result = backtest(SAMPLE, EXAMPLE, out=tmp_path)
+    for name, frame in {**result.tables, "equity": result.equity}.items():
+        pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / f"{name}.parquet"), frame, obj=name)
+    assert len(result.fills) and len(result.equity)
 
 
 def test_backtest_returns_dataframes_and_a_valid_run_manifest():

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pyarrow.parquet as pq
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -94,6 +95,16 @@ def test_frame_has_schema_columns_strings_and_nulls(alert_rows):
     assert [None if pd.isna(v) else v for v in frame["strategy_id"]] == [a["strategy_id"] for a in alert_rows]
     assert [None if np.isnan(v) else v for v in frame["value"]] == [a["value"] for a in alert_rows]
     assert frame["ts_event"].dtype == np.int64
+
+
+@given(st.lists(alerts, min_size=1, max_size=20))
+def test_arrow_table_written_as_parquet_reads_back_as_the_frame(tmp_path_factory, alert_rows):
+    table = EventTable.from_records("RiskAlert", alert_rows, range(len(alert_rows)))
+    path = tmp_path_factory.mktemp("arrow") / "alerts.parquet"
+
+    pq.write_table(table.to_arrow(), path, use_dictionary=list(table.categories), store_schema=False)
+
+    pd.testing.assert_frame_equal(pd.read_parquet(path), table.to_frame())
 
 
 def test_empty_concatenation_is_an_empty_frame_with_the_schema_columns():
