@@ -49,6 +49,7 @@ from connectors.tape_source import TapeSource
 from operators.config import RunConfig
 from operators.engine import BatchResult, TradingEngine
 from operators.performance import Metrics, compute_metrics
+from operators.performance.trades import FILL_COLUMNS
 from operators.strategies import strategy_class
 from operators.strategy import StrategyRunner
 from operators.strategy.runner import EMPTY_TARGETS, Targets
@@ -327,6 +328,16 @@ def code_version() -> str:
     return f"tape-{version('tape')}"
 
 
+def _metric_columns(fills: EventTable) -> dict[str, object]:
+    """The fill columns `compute_metrics` reads; coded strings as pandas Categoricals (compared by code)."""
+    return {
+        name: pd.Categorical.from_codes(fills.columns[name], fills.categories[name])
+        if name in fills.categories
+        else fills.columns[name]
+        for name in FILL_COLUMNS
+    }
+
+
 def _benchmark_series(parts: list[tuple[np.ndarray, np.ndarray]], index: pd.Index) -> pd.Series | None:
     if not parts:
         return None
@@ -425,9 +436,9 @@ def backtest(
     manifest = _manifest(tape, config, reader)
     ts, values = equity.values()
     metrics = compute_metrics(
-        pd.Series(values, index=pd.Index(ts, copy=False), copy=False),
+        (ts, values),
         benchmark=_benchmark_series(collector.benchmark_parts, pd.Index(ts, copy=False)),
-        fills=tables["fills"],
+        fills=_metric_columns(tables.table("fills")),
         config=config.metrics,
     )
     result = BacktestResult(metrics, equity, tables, manifest)

@@ -216,13 +216,16 @@ class EventTable:
             columns[name] = np.concatenate(parts)
         return cls(schema, columns, np.concatenate([t.sequence for t in tables]), categories)
 
-    def values(self, name: str) -> list:
-        """Column ``name`` as a list of Python values (strings decoded, null strings None)."""
+    def array(self, name: str) -> np.ndarray:
+        """Column ``name`` as one array: strings decoded to an object array (null strings None)."""
         column = self.columns[name]
         if name in self.categories:
-            lookup = np.array([*self.categories[name], None], dtype=object)
-            return lookup[column].tolist()  # code -1 picks the trailing None
-        return _decoded_ids(column).tolist()
+            return np.array([*self.categories[name], None], dtype=object)[column]  # -1 picks the None
+        return _decoded_ids(column)
+
+    def values(self, name: str) -> list:
+        """Column ``name`` as a list of Python values (strings decoded, null strings None)."""
+        return self.array(name).tolist()
 
     def to_records(self) -> list[dict]:
         """The rows as Avro-form dicts (ids decoded to str, NaN of nullable doubles to None)."""

@@ -17,8 +17,14 @@ Examples
 
 from __future__ import annotations
 
+import math
+from dataclasses import dataclass
+from functools import cached_property
+
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
+
+from operators.performance.blocks import blocks, scratch
 
 DAY_NS = 86_400_000_000_000
 YEAR_NS = 365.25 * DAY_NS
@@ -64,25 +70,96 @@ def periods_per_year(timestamps: np.ndarray, calendar: TradingCalendar) -> float
     >>> round(periods_per_year(np.arange(4) * 7 * day, EQUITIES), 2)      # weekly bars
     52.18
     """
-    if len(timestamps) < 2:
+    return bars_per_year(bar_spacing(np.asarray(timestamps, dtype=np.int64)).median, calendar)
+
+
+def bars_per_year(interval: float, calendar: TradingCalendar) -> float:
+    """Return the number of bars ``interval`` ns apart in a year of ``calendar``; NaN for NaN."""
+    if math.isnan(interval):
         return float("nan")
-    interval = median_step(np.diff(np.asarray(timestamps, dtype=np.int64)))
     if interval >= 2 * DAY_NS:
         return YEAR_NS / interval
     bars_per_session = max(calendar.session_ns / interval, 1.0)
     return calendar.days_per_year * bars_per_session
 
 
-def median_step(steps: np.ndarray) -> float:
-    """Return ``float(np.median(steps))`` of a non-empty int array, without sorting when more than half
-    of the steps are the smallest one (regular bars, even with gaps).
+@dataclass(frozen=True)
+class BarSpacing:
+    """The steps between consecutive timestamps (int64 ns), measured in one pass (see `bar_spacing`).
+
+    Attributes
+    ----------
+    timestamps
+        The timestamps.
+    smallest, largest
+        The smallest and the largest step (0 without steps).
+    smallest_count
+        How many steps equal the smallest.
+    """
+
+    timestamps: np.ndarray
+    smallest: int
+    largest: int
+    smallest_count: int
+
+    @property
+    def steps(self) -> int:
+        """The number of steps, one fewer than timestamps."""
+        return max(len(self.timestamps) - 1, 0)
+
+    @property
+    def regular_step(self) -> int | None:
+        """The step between every two consecutive timestamps when they are evenly spaced and strictly
+        increasing, else None.
+
+        Equal steps that add up to the span are proof of both: a step that wrapped around int64 would
+        leave the sum ``2 ** 64`` off.
+        """
+        span = int(self.timestamps[-1]) - int(self.timestamps[0]) if self.steps else 0
+        if self.steps and 0 < self.smallest == self.largest and self.steps * self.smallest == span:
+            return self.smallest
+        return None
+
+    @cached_property
+    def median(self) -> float:
+        """``float(np.median(np.diff(timestamps)))``; NaN without steps.
+
+        When more than half of the steps are the smallest one (regular bars, even with gaps), that is
+        the median, without a sort or a full-length array of steps.
+        """
+        if self.steps == 0:
+            return float("nan")
+        if self.smallest_count > self.steps // 2:
+            return float(self.smallest)
+        return float(np.median(np.diff(self.timestamps)))
+
+
+def bar_spacing(timestamps: np.ndarray) -> BarSpacing:
+    """Return the `BarSpacing` of int64 ``timestamps``, taking the steps block by block (see
+    `operators.performance.blocks`): a block of equal steps is settled by one comparison, any other by
+    its smallest and largest step and how often the smallest occurs.
 
     Examples
     --------
-    >>> median_step(np.array([60, 60, 180, 60])), median_step(np.array([60, 120, 120]))
-    (60.0, 120.0)
+    >>> spacing = bar_spacing(np.array([0, 60, 120, 300, 360]))
+    >>> spacing.median, spacing.smallest_count, spacing.regular_step
+    (60.0, 3, None)
+    >>> bar_spacing(np.array([0, 60, 180, 300])).median, bar_spacing(np.array([0, 60, 120])).regular_step
+    (120.0, 60)
     """
-    smallest = steps.min()
-    if np.count_nonzero(steps == smallest) > len(steps) // 2:
-        return float(smallest)
-    return float(np.median(steps))
+    steps_buffer = scratch(len(timestamps) - 1, np.int64)
+    equal_buffer = scratch(len(timestamps) - 1, bool)
+    smallest, largest, count = None, 0, 0
+    for block in blocks(len(timestamps) - 1):
+        size = block.stop - block.start
+        later, earlier = timestamps[block.start + 1 : block.stop + 1], timestamps[block]
+        steps = np.subtract(later, earlier, out=steps_buffer[:size])
+        least = most = int(steps[0])
+        if not np.equal(steps, least, out=equal_buffer[:size]).all():
+            least, most = int(steps.min()), int(steps.max())
+        largest = most if smallest is None else max(largest, most)
+        if smallest is None or least < smallest:
+            smallest, count = least, 0
+        if least == smallest:
+            count += size if least == most else int(np.count_nonzero(steps == least))
+    return BarSpacing(timestamps, smallest or 0, largest, count)

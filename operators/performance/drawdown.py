@@ -18,10 +18,11 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from operators.performance.blocks import EXTREMES_BLOCK, BlockExtremes, block_extremes
 from operators.performance.series import curve_arrays
 
 # Points per block of `drawdown_stats`.
-BLOCK = 1024
+BLOCK = EXTREMES_BLOCK
 
 
 def drawdown_series(equity: pd.Series) -> pd.Series:
@@ -37,7 +38,7 @@ def drawdown_series(equity: pd.Series) -> pd.Series:
     >>> drawdown_series(pd.Series([10.0, 8.0, 9.0], index=[0, 1, 2])).round(3).tolist()
     [0.0, -0.2, -0.1]
     """
-    _, values = curve_arrays(equity)
+    values = curve_arrays(equity).values
     return pd.Series(drawdowns(values), index=equity.index, name="drawdown")
 
 
@@ -75,23 +76,31 @@ class DrawdownStats:
     longest_ns: int
 
 
-def drawdown_stats(timestamps: np.ndarray, values: np.ndarray) -> DrawdownStats:
+def drawdown_stats(
+    timestamps: np.ndarray, values: np.ndarray, extremes: BlockExtremes | None = None
+) -> DrawdownStats:
     """Return the `DrawdownStats` of positive ``values`` at increasing ``timestamps`` (int ns).
 
-    The curve is read in blocks of `BLOCK` points. A block whose highest value stays below the peak
-    before it is under water throughout: its peak is that earlier peak and its deepest drawdown is at
-    its lowest value. Only the blocks that reach a new high, few on most curves, are followed point by
-    point. The results are those of ``values / np.maximum.accumulate(values) - 1``, to the last bit.
+    The curve is read in blocks of `BLOCK` points, from their extremes (``extremes`` if they are of
+    such blocks, as `operators.performance.series.curve_arrays` gives them). A block whose highest value
+    stays below the peak before it is under water throughout: its peak is that earlier peak and its
+    deepest drawdown is at its lowest value. Only the blocks that reach a new high, few on most curves,
+    are followed point by point. The results are those of ``values / np.maximum.accumulate(values) -
+    1``, to the last bit.
     """
+    if extremes is None or extremes.size != BLOCK:
+        extremes = block_extremes(values, BLOCK)
     starts = np.arange(0, len(values), BLOCK)
-    highs = np.maximum.reduceat(values, starts)
+    highs = extremes.highs
     peak_before = np.concatenate(([-np.inf], np.maximum.accumulate(highs)[:-1]))
     rising = highs >= peak_before
     # the running peak through the rising blocks alone is the curve's: the others set no new high
     rising_values = _values_in(values, rising)
     peaks = np.maximum.accumulate(rising_values)
     first_rows = starts[rising]  # the i-th rising value is at row first_rows[i // BLOCK] + i % BLOCK
-    trough, deepest = _trough(values, starts, peak_before, rising, first_rows, rising_values / peaks - 1.0)
+    trough, deepest = _trough(
+        values, starts, extremes.lows, peak_before, rising, first_rows, rising_values / peaks - 1.0
+    )
     if deepest >= 0.0:
         return DrawdownStats(0.0, None, None, None, 0)
     at_peak = np.flatnonzero(rising_values >= peaks)
@@ -127,6 +136,7 @@ def _values_in(values: np.ndarray, blocks: np.ndarray) -> np.ndarray:
 def _trough(
     values: np.ndarray,
     starts: np.ndarray,
+    lows: np.ndarray,
     peak_before: np.ndarray,
     rising: np.ndarray,
     first_rows: np.ndarray,
@@ -137,7 +147,6 @@ def _trough(
     row, depth = int(first_rows[i // BLOCK] + i % BLOCK), float(rising_drawdowns[i])
     # the deepest drawdown of a block under water throughout is at its lowest value (x / peak - 1
     # rounds monotonically); the first point of it is found in that block alone
-    lows = np.minimum.reduceat(values, starts)
     under_water = np.where(rising, np.inf, lows / peak_before - 1.0)
     block = int(np.argmin(under_water))
     if under_water[block] < depth or (under_water[block] == depth and starts[block] < row):

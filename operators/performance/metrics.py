@@ -39,14 +39,20 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from operators.performance.calendar import periods_per_year
+from operators.performance.calendar import bars_per_year
 from operators.performance.config import MetricsConfig
 from operators.performance.drawdown import drawdown_stats
-from operators.performance.ratios import annual_return, calmar_ratio, per_period_rate, risk_ratios
+from operators.performance.ratios import (
+    annual_return,
+    calmar_ratio,
+    per_period_rate,
+    returns_with_sums,
+    risk_ratios,
+)
 from operators.performance.regression import alpha_beta
-from operators.performance.series import aligned_benchmark, curve_arrays, simple_returns
-from operators.performance.tail import tail_risk
-from operators.performance.trades import annual_turnover, exposure, match_fills, trade_stats
+from operators.performance.series import CurveLike, aligned_benchmark, curve_arrays, simple_returns
+from operators.performance.tail import tail_risks
+from operators.performance.trades import Fills, annual_turnover, exposure, match_fills, trade_stats
 
 
 def _about(label: str, kind: str) -> Any:
@@ -161,10 +167,10 @@ _FORMATS = {"count": "{}", "percent": "{:.2%}", "ratio": "{:.3f}", "money": "{:,
 
 
 def compute_metrics(
-    equity: pd.Series,
+    equity: CurveLike,
     *,
-    benchmark: pd.Series | None = None,
-    fills: pd.DataFrame | None = None,
+    benchmark: CurveLike | None = None,
+    fills: Fills | None = None,
     config: MetricsConfig | None = None,
 ) -> Metrics:
     """Return the `Metrics` of an equity curve, optionally against a benchmark and with its fills.
@@ -172,11 +178,14 @@ def compute_metrics(
     Parameters
     ----------
     equity
-        Account equity per bar, indexed by ``ts_event`` (int ns UTC, strictly increasing), positive.
+        Account equity per bar, positive, on strictly increasing ``ts_event`` (int ns UTC): a Series
+        indexed by ``ts_event``, or a pair ``(timestamps, values)`` of arrays.
     benchmark
-        Benchmark prices on exactly the same timestamps, for alpha and beta.
+        Benchmark prices on exactly the same timestamps, for alpha and beta; a Series or a pair.
     fills
-        The run's fills (columns ``ts_event, instrument, side, quantity, price, commission``).
+        The run's fills (columns ``ts_event, instrument, side, quantity, price, commission``): a
+        DataFrame, or a mapping of column name to array; for the text, NumPy ``str`` or object arrays
+        or pandas arrays such as ``pd.Categorical`` (see `operators.performance.trades`).
     config
         Annualisation and risk-free rate; defaults to `MetricsConfig()` (equities calendar, rf 0).
 
@@ -193,27 +202,41 @@ def compute_metrics(
     >>> m = compute_metrics(equity, config=MetricsConfig(calendar="crypto"))
     >>> m.periods_per_year, round(m.var_95, 6), m.round_trips
     (525600.0, 0.001698, 0)
+
+    The same curve and a round trip as plain arrays:
+
+    >>> fills = {
+    ...     "ts_event": np.array([0, 2 * minute]), "instrument": np.array(["BTC", "BTC"]),
+    ...     "side": np.array(["BUY", "SELL"]), "quantity": np.array([1.0, 1.0]),
+    ...     "price": np.array([100.0, 99.0]), "commission": np.array([0.1, 0.1]),
+    ... }
+    >>> pair = (equity.index.to_numpy(), equity.to_numpy())
+    >>> m = compute_metrics(pair, fills=fills, config=MetricsConfig(calendar="crypto"))
+    >>> round(m.var_95, 6), m.round_trips, round(m.average_loss, 2), m.exposure
+    (0.001698, 1, -1.2, 0.6666666666666666)
     """
     config = config or MetricsConfig()
-    timestamps, values = curve_arrays(equity)
-    returns = simple_returns(values)
-    ppy = config.periods_per_year or periods_per_year(timestamps, config.calendar)
-    rf = per_period_rate(config.risk_free_rate, ppy) if len(returns) else 0.0
-    drawdown = drawdown_stats(timestamps, values)
-    growth = annual_return(returns, ppy)
-    risk = risk_ratios(returns, ppy, rf)
-    benchmark_returns = (
-        None if benchmark is None else simple_returns(aligned_benchmark(benchmark, timestamps))
-    )
-    var_95, cvar_95 = tail_risk(returns, 0.95)
-    var_99, cvar_99 = tail_risk(returns, 0.99)
+    curve = curve_arrays(equity)
+    timestamps, values = curve.timestamps, curve.values
+    prices = None if benchmark is None else aligned_benchmark(benchmark, timestamps)
+    # the fills first: their temporaries are freed by the time the full-length returns need memory
     matched = match_fills(fills)
     trades = trade_stats(matched.pnl)
-    turnover = annual_turnover(matched.notional, float(np.mean(values)), len(returns), ppy)
-    held = exposure(matched, timestamps)
+    held = exposure(matched, timestamps, curve.spacing.regular_step)
+    ppy = config.periods_per_year or bars_per_year(curve.spacing.median, config.calendar)
+    turnover = annual_turnover(matched.notional, float(np.mean(values)), len(values) - 1, ppy)
+    rf = per_period_rate(config.risk_free_rate, ppy) if len(values) > 1 else 0.0
+    returns, sums = returns_with_sums(values, rf, curve.extremes)
+    drawdown = drawdown_stats(timestamps, values, curve.extremes)
+    growth = annual_return(returns, ppy, sums)
+    risk = risk_ratios(returns, ppy, rf, sums)
     alpha, beta = (float("nan"), float("nan"))
-    if benchmark_returns is not None:
-        alpha, beta = alpha_beta(returns, benchmark_returns, ppy, rf)
+    if prices is not None:
+        alpha, beta = alpha_beta(returns, simple_returns(prices), ppy, rf)
+    # the last use of the returns: they are sorted in place, and computed again for the second level
+    (var_95, cvar_95), (var_99, cvar_99) = tail_risks(
+        returns, (0.95, 0.99), lambda partly_sorted: simple_returns(values, out=partly_sorted)
+    )
     return Metrics(
         start_ts=int(timestamps[0]),
         end_ts=int(timestamps[-1]),

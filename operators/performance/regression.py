@@ -17,21 +17,40 @@ from __future__ import annotations
 
 import numpy as np
 
+from operators.performance.blocks import pairwise_sums, scratch
 from operators.performance.ratios import compound, excess_returns, is_constant
 
 
 def alpha_beta(
     returns: np.ndarray, benchmark_returns: np.ndarray, periods_per_year: float, risk_free: float = 0.0
 ) -> tuple[float, float]:
-    """Return ``(annualised alpha, beta)``; NaNs for fewer than two returns or a constant benchmark."""
+    """Return ``(annualised alpha, beta)``; NaNs for fewer than two returns or a constant benchmark.
+
+    The sums are taken block by block, each equal to NumPy's over whole arrays (``np.mean(x)``,
+    ``np.add.reduce((x - x_mean) * y)``; see `operators.performance.blocks`). They are sums, not
+    ``np.dot``: a BLAS dot product's rounding depends on its thread count, and the same run must give
+    the same figures on every machine.
+    """
     if len(returns) < 2 or is_constant(benchmark_returns):
         return float("nan"), float("nan")
-    y = excess_returns(returns, risk_free)
-    x = excess_returns(benchmark_returns, risk_free)
-    x_mean = np.mean(x)
-    centred = x - x_mean
-    # sums, not np.dot: a BLAS dot product's rounding depends on its thread count, and the same
-    # run must give the same figures on every machine
-    beta = float(np.add.reduce(centred * y) / np.add.reduce(centred * centred))
-    intercept = float(np.mean(y)) - beta * float(x_mean)
+    count = len(returns)
+    x_buffer, y_buffer = scratch(count), scratch(count)
+
+    def excess_sums(start: int, stop: int) -> tuple[float, float]:
+        x = excess_returns(benchmark_returns[start:stop], risk_free, x_buffer)
+        return np.add.reduce(x), np.add.reduce(excess_returns(returns[start:stop], risk_free, y_buffer))
+
+    x_total, y_total = pairwise_sums(count, excess_sums)
+    x_mean = x_total / count
+
+    def centred_products(start: int, stop: int) -> tuple[float, float]:
+        x = excess_returns(benchmark_returns[start:stop], risk_free, x_buffer)
+        centred = np.subtract(x, x_mean, out=x_buffer[: stop - start])
+        y = excess_returns(returns[start:stop], risk_free, y_buffer)
+        cross = np.add.reduce(np.multiply(centred, y, out=y_buffer[: stop - start]))
+        return cross, np.add.reduce(np.multiply(centred, centred, out=centred))
+
+    cross, squares = pairwise_sums(count, centred_products)
+    beta = float(np.divide(cross, squares))
+    intercept = y_total / count - beta * x_mean
     return compound(1.0 + intercept, periods_per_year) - 1.0, beta

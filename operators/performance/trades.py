@@ -7,9 +7,10 @@ pro rata by quantity: a lot carries its entry commission until it is closed, and
 is split over the pieces it closes and the lot it opens. Fills are processed in ``ts_event`` order
 (stable for equal times).
 
-Fills are a DataFrame with columns ``ts_event`` (int ns), ``instrument``, ``side`` (``"BUY"`` or
-``"SELL"``), ``quantity`` (> 0), ``price`` and ``commission`` (the account currency); other columns are
-ignored.
+Fills have columns ``ts_event`` (int ns), ``instrument``, ``side`` (``"BUY"`` or ``"SELL"``),
+``quantity`` (> 0), ``price`` and ``commission`` (the account currency); other columns are ignored.
+They are a DataFrame, or a mapping of column name to array: NumPy arrays (``str`` or object for the
+text), or pandas arrays such as ``pd.Categorical``, whose text compares as codes and is the cheapest.
 
 Examples
 --------
@@ -30,13 +31,21 @@ Examples
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from functools import cached_property
+from typing import TypeAlias
 
 import numpy as np
 import pandas as pd
+from pandas.api.extensions import ExtensionArray
 
 from schemas.errors import ConfigError
+
+# A column of fills: a NumPy array, or a pandas extension array (strings, categories).
+Column: TypeAlias = np.ndarray | ExtensionArray
+# Fills: a DataFrame, or a mapping of column name to array (or anything np.asarray takes).
+Fills: TypeAlias = pd.DataFrame | Mapping[str, object]
 
 FILL_COLUMNS = ("ts_event", "instrument", "side", "quantity", "price", "commission")
 ROUND_TRIP_COLUMNS = (
@@ -221,7 +230,7 @@ class MatchedFills:
         )
 
 
-def round_trips(fills: pd.DataFrame) -> pd.DataFrame:
+def round_trips(fills: Fills) -> pd.DataFrame:
     """Return the round trips of ``fills`` (see `MatchedFills.round_trips`), in the order they closed.
 
     Raises
@@ -232,14 +241,24 @@ def round_trips(fills: pd.DataFrame) -> pd.DataFrame:
     return match_fills(fills).round_trips
 
 
-def open_lots(fills: pd.DataFrame) -> pd.DataFrame:
+def open_lots(fills: Fills) -> pd.DataFrame:
     """Return the lots left open after ``fills`` (see `MatchedFills.open_lots`), oldest first."""
     return match_fills(fills).open_lots
 
 
-def match_fills(fills: pd.DataFrame | None) -> MatchedFills:
+def match_fills(fills: Fills | None) -> MatchedFills:
     """Match ``fills`` first-in first-out per instrument (None: no fills); see the module docstring."""
     arrays = _fill_arrays(_no_fills() if fills is None else fills)
+    if len(arrays.names) <= 1:  # one instrument: its pieces and lots come out in order
+        closed, still_open, change = _match_instrument(arrays.sign, arrays.quantity, arrays.commission)
+    else:
+        closed, still_open, change = _match_by_instrument(arrays)
+    return MatchedFills(fills=arrays, closed=closed, still_open=still_open, open_after=np.cumsum(change) > 0)
+
+
+def _match_by_instrument(arrays: FillArrays) -> tuple[Pieces, Lots, np.ndarray]:
+    """Match each instrument's fills; return the pieces in the order they closed, the lots still open
+    by entry time, and the change in whether any position is open after each fill."""
     closed, still_open = [], []
     change = np.zeros(len(arrays.ts), dtype=np.int64)
     for rows in _rows_by_instrument(arrays.instrument, len(arrays.names)):
@@ -250,18 +269,15 @@ def match_fills(fills: pd.DataFrame | None) -> MatchedFills:
         closed.append(pieces.mapped_to(rows))
         still_open.append(lots.mapped_to(rows))
     closed, still_open = Pieces.joined(closed), Lots.joined(still_open)
-    return MatchedFills(
-        fills=arrays,
-        closed=closed.take(np.argsort(closed.exit_row, kind="stable")),
-        still_open=still_open.take(np.argsort(arrays.ts[still_open.entry_row], kind="stable")),
-        open_after=np.cumsum(change) > 0,
+    return (
+        closed.take(np.argsort(closed.exit_row, kind="stable")),
+        still_open.take(np.argsort(arrays.ts[still_open.entry_row], kind="stable")),
+        change,
     )
 
 
 def _rows_by_instrument(instrument: np.ndarray, count: int) -> list[np.ndarray]:
     """Return the rows of each instrument, in order, by code."""
-    if count <= 1:
-        return [np.arange(len(instrument))]
     order = np.argsort(instrument, kind="stable")
     return np.split(order, np.cumsum(np.bincount(instrument, minlength=count))[:-1])
 
@@ -271,9 +287,10 @@ def _match_instrument(
 ) -> tuple[Pieces, Lots, np.ndarray]:
     """FIFO-match one instrument's fills, whose rows are positions in the arguments.
 
-    Returns the closed pieces, the lots left open, and for each fill the change in whether a position
-    is open (+1 opened, -1 closed, 0 otherwise). The leading fills that keep at most one lot in the
-    book are matched at once (see `_one_lot_run`), the rest one at a time.
+    Returns the closed pieces in the order they closed (by fill, then oldest lot first), the lots left
+    open (oldest first), and for each fill the change in whether a position is open (+1 opened, -1
+    closed, 0 otherwise). The leading fills that keep at most one lot in the book are matched at once
+    (see `_one_lot_run`), the rest one at a time.
     """
     run = _one_lot_run(sign, quantity, commission)
     pieces, lots, change = _match_one_by_one(sign, quantity, commission, run.length, run.open_lot)
@@ -389,28 +406,28 @@ def _frame(columns: tuple[str, ...], values: tuple[np.ndarray, ...]) -> pd.DataF
     return pd.DataFrame(dict(zip(columns, values, strict=True)))
 
 
-def _no_fills() -> pd.DataFrame:
-    return pd.DataFrame({c: pd.Series(dtype=np.int64 if c == "ts_event" else object) for c in FILL_COLUMNS})
+def _no_fills() -> dict[str, np.ndarray]:
+    return {c: np.array([], dtype=np.int64 if c == "ts_event" else object) for c in FILL_COLUMNS}
 
 
-def _fill_arrays(fills: pd.DataFrame) -> FillArrays:
+def _fill_arrays(fills: Fills) -> FillArrays:
     """Return the validated ``fills`` as arrays in processing order; raise `ConfigError` on a bad value."""
-    if not isinstance(fills, pd.DataFrame):
-        raise ConfigError(f"fills: expected a pandas DataFrame, was {type(fills).__name__}")
-    missing = [c for c in FILL_COLUMNS if c not in fills.columns]
-    if missing:
-        raise ConfigError(f"fills: missing column(s) {missing}; expected {list(FILL_COLUMNS)}")
-    if len(fills) and not pd.api.types.is_integer_dtype(fills["ts_event"].dtype):
-        raise ConfigError(f"fills: ts_event must be int ns since epoch, was {fills['ts_event'].dtype}")
-    buy = _buys(fills)
-    quantity, price, commission = (_numbers(fills, c) for c in ("quantity", "price", "commission"))
-    ts = fills["ts_event"].to_numpy(dtype=np.int64)
+    columns = _fill_columns(fills)
+    ts_event = columns["ts_event"]
+    if len(ts_event) and not pd.api.types.is_integer_dtype(ts_event.dtype):
+        raise ConfigError(f"fills: ts_event must be int ns since epoch, was {ts_event.dtype}")
+    buy = _buys(columns["side"])
+    quantity, price, commission = (_numbers(columns[c], c) for c in ("quantity", "price", "commission"))
+    ts = np.asarray(ts_event, dtype=np.int64)
+    if np.all(ts[1:] >= ts[:-1]):  # in order already, as a run's fills are: no copies
+        instrument, names = _instrument_codes(columns["instrument"])
+        return FillArrays(ts, instrument, names, np.where(buy, 1.0, -1.0), quantity, price, commission)
     order = np.argsort(ts, kind="stable")
-    instrument, names = pd.factorize(fills["instrument"].take(order), use_na_sentinel=False)
+    instrument, names = _instrument_codes(columns["instrument"].take(order))
     return FillArrays(
         ts=ts[order],
         instrument=instrument,
-        names=np.asarray(names, dtype=object),
+        names=names,
         sign=np.where(buy[order], 1.0, -1.0),
         quantity=quantity[order],
         price=price[order],
@@ -418,28 +435,83 @@ def _fill_arrays(fills: pd.DataFrame) -> FillArrays:
     )
 
 
-def _buys(fills: pd.DataFrame) -> np.ndarray:
+def _fill_columns(fills: Fills) -> dict[str, Column]:
+    """Return the columns of `FILL_COLUMNS` as arrays of one length, checking that they are there."""
+    if isinstance(fills, pd.DataFrame):
+        present = fills.columns
+    elif isinstance(fills, Mapping):
+        present = fills.keys()
+    else:
+        raise ConfigError(
+            f"fills: expected a pandas DataFrame or a mapping of column name to array, was {type(fills).__name__}"
+        )
+    missing = [c for c in FILL_COLUMNS if c not in present]
+    if missing:
+        raise ConfigError(f"fills: missing column(s) {missing}; expected {list(FILL_COLUMNS)}")
+    columns = {c: _array(fills[c]) for c in FILL_COLUMNS}
+    lengths = {len(column) for column in columns.values()}
+    if len(lengths) > 1:
+        raise ConfigError(f"fills: columns must have one length, were {[len(v) for v in columns.values()]}")
+    return columns
+
+
+def _array(column: object) -> Column:
+    """Return a column as an array that compares, takes and converts element by element (a Series
+    aligns on its index): a NumPy array, or a pandas extension array such as strings or categories."""
+    if isinstance(column, pd.Series | pd.Index):
+        return column.to_numpy() if isinstance(column.dtype, np.dtype) else column.array
+    if isinstance(column, Column):
+        return column
+    return np.asarray(column)
+
+
+def _instrument_codes(instrument: Column) -> tuple[np.ndarray, np.ndarray]:
+    """Return each fill's instrument as a code, numbering the instruments by first appearance, and the
+    instruments (object array) by code."""
+    first = instrument[0] if len(instrument) else None
+    if isinstance(first, str) and _matches(instrument, first).all():
+        return np.zeros(len(instrument), dtype=np.intp), np.asarray(instrument[:1], dtype=object)
+    codes, names = pd.factorize(instrument, use_na_sentinel=False)
+    return codes, np.asarray(names, dtype=object)
+
+
+def _buys(side: Column) -> np.ndarray:
     """Return whether each fill is a buy, checking that ``side`` is "BUY" or "SELL" (whatever its dtype)."""
-    codes, sides = pd.factorize(fills["side"], use_na_sentinel=False)
-    _check_values(fills, "side", ~np.asarray(sides.isin(["BUY", "SELL"]))[codes], "'BUY' or 'SELL'")
-    return np.asarray(sides == "BUY", dtype=bool)[codes]
+    buy = _matches(side, "BUY")
+    not_buy = ~buy
+    sell = _matches(side[not_buy], "SELL")
+    if not sell.all():
+        raise _bad_value(side, "side", np.flatnonzero(not_buy)[np.argmin(sell)], "'BUY' or 'SELL'")
+    return buy
 
 
-def _numbers(fills: pd.DataFrame, column: str) -> np.ndarray:
+def _matches(column: Column, value: str) -> np.ndarray:
+    """Return ``column == value`` as a bool array; a missing value matches nothing."""
+    equal = column == value
+    if isinstance(equal, np.ndarray):
+        return equal
+    return equal.to_numpy(dtype=bool, na_value=False)
+
+
+def _numbers(column: Column, name: str) -> np.ndarray:
     try:
-        values = fills[column].to_numpy(dtype=np.float64)
+        if isinstance(column, ExtensionArray):
+            values = column.to_numpy(dtype=np.float64)
+        else:
+            values = column.astype(np.float64, copy=False)
     except (TypeError, ValueError) as e:
-        raise ConfigError(f"fills: {column} must be numbers, was {fills[column].dtype}") from e
-    bad = ~np.isfinite(values) | ((values <= 0) if column == "quantity" else False)
-    _check_values(fills, column, bad, "a positive number" if column == "quantity" else "a finite number")
+        raise ConfigError(f"fills: {name} must be numbers, was {column.dtype}") from e
+    bad = ~np.isfinite(values) | ((values <= 0) if name == "quantity" else False)
+    if np.any(bad):
+        expected = "a positive number" if name == "quantity" else "a finite number"
+        raise _bad_value(column, name, np.argmax(bad), expected)
     return values
 
 
-def _check_values(fills: pd.DataFrame, column: str, bad: np.ndarray, expected: str) -> None:
-    if np.any(bad):
-        row = int(np.argmax(bad))
-        value = fills[column].tolist()[row]
-        raise ConfigError(f"fills: {column} at row {row} was {value!r}; expected {expected}")
+def _bad_value(column: Column, name: str, row: int, expected: str) -> ConfigError:
+    """Return the error that names the value of ``column`` at ``row`` and what was expected."""
+    value = column.tolist()[row]
+    return ConfigError(f"fills: {name} at row {int(row)} was {value!r}; expected {expected}")
 
 
 @dataclass(frozen=True)
@@ -472,7 +544,8 @@ class TradeStats:
 
 def trade_stats(pnl: np.ndarray) -> TradeStats:
     """Return the `TradeStats` of round-trip ``pnl``."""
-    wins, losses = pnl[pnl > 0], pnl[pnl < 0]
+    # np.compress takes the values a mask selects several times faster than indexing with the mask
+    wins, losses = np.compress(pnl > 0, pnl), np.compress(pnl < 0, pnl)
     nan = float("nan")
     return TradeStats(
         count=len(pnl),
@@ -483,18 +556,35 @@ def trade_stats(pnl: np.ndarray) -> TradeStats:
     )
 
 
-def exposure(matched: MatchedFills, timestamps: np.ndarray) -> float:
+def exposure(matched: MatchedFills, timestamps: np.ndarray, regular_step: int | None = None) -> float:
     """Return the share of periods ``(t[i-1], t[i]]`` that start with a position open; NaN without one.
 
-    The position at ``t[i-1]`` is the one after every fill with ``ts_event <= t[i-1]``.
+    The position at ``t[i-1]`` is the one after every fill with ``ts_event <= t[i-1]``. ``regular_step``:
+    the step between every two consecutive timestamps, if known to be always the same.
     """
     if len(timestamps) < 2:
         return float("nan")
     starts = timestamps[:-1]
     # the periods starting at or after each fill and before the next one hold the position after it
-    first_period = np.searchsorted(starts, matched.fill_ts, side="left")
+    first_period = _first_at_or_after(starts, matched.fill_ts, regular_step)
     periods_after = np.diff(first_period, append=len(starts))
-    return int(periods_after[matched.open_after].sum()) / len(starts)
+    # the periods after the fills that leave a position open, as an integer dot product
+    return int(periods_after @ matched.open_after) / len(starts)
+
+
+def _first_at_or_after(
+    timestamps: np.ndarray, times: np.ndarray, regular_step: int | None = None
+) -> np.ndarray:
+    """Return ``np.searchsorted(timestamps, times)``: for each time, the first position whose timestamp
+    is at or after it, in strictly increasing ``timestamps``; a division where they are ``regular_step``
+    apart."""
+    first, last = int(timestamps[0]), int(timestamps[-1])
+    if regular_step is None or regular_step <= 0 or last - first >= 2**63:
+        return np.searchsorted(timestamps, times)
+    ahead = first - np.clip(times, first, last)  # no int64 overflow: within the timestamps' span
+    positions = -(ahead // regular_step)  # ceil((time - first) / step)
+    positions[times > last] = len(timestamps)
+    return positions
 
 
 def annual_turnover(notional: float, mean_equity: float, periods: int, periods_per_year: float) -> float:

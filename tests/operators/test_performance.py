@@ -30,11 +30,23 @@ from operators.performance import (
     periods_per_year,
     round_trips,
 )
+from operators.performance import blocks as blocks_module
 from operators.performance import drawdown as drawdown_module
-from operators.performance.calendar import median_step
+from operators.performance.blocks import pairwise_sums
+from operators.performance.calendar import bar_spacing
 from operators.performance.drawdown import drawdown_stats
-from operators.performance.ratios import is_constant, per_period_rate
-from operators.performance.tail import tail_risk
+from operators.performance.ratios import (
+    ReturnSums,
+    compound,
+    is_constant,
+    per_period_rate,
+    returns_with_sums,
+    risk_ratios,
+)
+from operators.performance.regression import alpha_beta
+from operators.performance.series import curve_arrays
+from operators.performance.tail import tail_risk, tail_risks
+from operators.performance.trades import FILL_COLUMNS, match_fills
 from schemas.errors import ConfigError
 
 MINUTE = 60_000_000_000
@@ -631,11 +643,310 @@ def test_tail_risk_equals_numpy_quantile_and_partition_to_the_last_bit(seed, siz
 
 
 @settings(max_examples=200, deadline=None)
-@given(steps=st.lists(st.sampled_from([60, 60, 60, 120, 7, 86_400]), min_size=1, max_size=50))
-def test_median_step_equals_numpy_median(steps):
-    steps = np.array(steps, dtype=np.int64)
+@given(
+    steps=st.lists(st.sampled_from([60, 60, 60, 120, 7, 86_400]), min_size=1, max_size=400),
+    regular=st.booleans(),
+    block=st.sampled_from([128, 136, 65_536]),
+)
+def test_bar_spacing_equals_numpy_median_and_finds_regular_steps(steps, regular, block):
+    steps = np.array(steps[:1] * len(steps) if regular else steps, dtype=np.int64)
+    timestamps = np.concatenate([[5], 5 + np.cumsum(steps)])
 
-    assert median_step(steps) == float(np.median(steps))
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(blocks_module, "BLOCK", block)
+        spacing = bar_spacing(timestamps)
+
+    assert spacing.median == float(np.median(steps))
+    assert spacing.regular_step == (int(steps[0]) if np.all(steps == steps[0]) else None)
+    assert (spacing.smallest, spacing.largest) == (steps.min(), steps.max())
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    seed=st.integers(0, 2**32 - 1),
+    length=st.integers(0, 5_000),
+    block=st.sampled_from([128, 136, 1_000]),
+    scale=st.sampled_from([1e-4, 1.0, 1e12]),
+)
+def test_pairwise_sums_equal_numpy_add_reduce_to_the_last_bit(seed, length, block, scale):
+    rng = np.random.default_rng(seed)
+    values = rng.normal(0.0, scale, length) * rng.choice([1.0, 1e-8, 1e8], length)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(blocks_module, "BLOCK", block)
+        total, squares = pairwise_sums(
+            length, lambda i, j: (np.add.reduce(values[i:j]), np.add.reduce(values[i:j] ** 2))
+        )
+
+    assert repr((total, squares)) == repr((float(np.add.reduce(values)), float(np.add.reduce(values**2))))
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    seed=st.integers(0, 2**32 - 1),
+    points=st.integers(1, 3_000),
+    volatility=st.sampled_from([1e-4, 0.01, 0.6]),  # 0.6: ratios beyond [0.5, 2]
+    flat=st.booleans(),
+    target=st.sampled_from([0.0, 1e-7, -2e-5]),
+    block=st.sampled_from([128, 1_000, 65_536]),
+)
+def test_returns_and_their_sums_equal_numpy_to_the_last_bit(seed, points, volatility, flat, target, block):
+    rng = np.random.default_rng(seed)
+    values = 100.0 * np.exp(np.cumsum(rng.normal(0.0, volatility, points)))
+    if flat:
+        values[points // 3 : points // 2] = values[points // 3]  # zero returns, as when no position is held
+    equity = pd.Series(values, index=np.arange(points, dtype=np.int64))
+    returns = values[1:] / values[:-1] - 1.0
+    excess = returns - target if target else returns
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(blocks_module, "BLOCK", block)
+        computed, sums = returns_with_sums(values, target, curve_arrays(equity).extremes)
+        without_extremes = returns_with_sums(values, target)[1]
+        risk = risk_ratios(computed, 252.0, target, sums)
+
+    shortfalls = np.minimum(excess, 0.0)
+    expected = ReturnSums(
+        len(returns),
+        float(np.add.reduce(returns)),
+        float(np.add.reduce(excess)),
+        float(np.prod(1.0 + returns)),
+        float(np.add.reduce(shortfalls * shortfalls)),
+    )
+    assert computed.tolist() == returns.tolist()
+    assert repr(sums) == repr(expected) == repr(without_extremes) == repr(ReturnSums.of(returns, target))
+    if points > 2:
+        assert risk.annual_volatility == float(np.std(returns, ddof=1)) * math.sqrt(252.0)
+        if not is_constant(excess):
+            expected_sharpe = float(np.mean(excess)) / float(np.std(excess, ddof=1)) * math.sqrt(252.0)
+            assert risk.sharpe == expected_sharpe
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    seed=st.integers(0, 2**32 - 1),
+    points=st.integers(2, 3_000),
+    rate=st.sampled_from([0.0, 1e-6]),
+    block=st.sampled_from([128, 1_000, 65_536]),
+)
+def test_alpha_beta_equals_the_plain_regression_to_the_last_bit(seed, points, rate, block):
+    rng = np.random.default_rng(seed)
+    benchmark = rng.normal(0.0, 0.01, points)
+    returns = 1.5 * benchmark + rng.normal(0.0005, 0.01, points)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(blocks_module, "BLOCK", block)
+        alpha, beta = alpha_beta(returns, benchmark, 252.0, rate)
+
+    y, x = (returns - rate, benchmark - rate) if rate else (returns, benchmark)
+    centred = x - np.mean(x)
+    expected_beta = float(np.add.reduce(centred * y) / np.add.reduce(centred * centred))
+    intercept = float(np.mean(y)) - expected_beta * float(np.mean(x))
+    assert repr((alpha, beta)) == repr((compound(1.0 + intercept, 252.0) - 1.0, expected_beta))
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    seed=st.integers(0, 2**32 - 1),
+    size=st.integers(0, 3_000),
+    ties=st.booleans(),
+    levels=st.sampled_from([(0.95, 0.99), (0.99, 0.95), (0.5, 0.999, 0.95)]),
+)
+def test_tail_risks_in_place_equal_tail_risk_of_each_level(seed, size, ties, levels):
+    rng = np.random.default_rng(seed)
+    original = rng.normal(0.0, 0.01, size)
+    original = np.round(original, 3) + 0.0 if ties else original  # + 0.0: no negative zeros
+    returns = original.copy()
+
+    risks = tail_risks(returns, levels, lambda partly_sorted: np.copyto(partly_sorted, original))
+
+    assert repr(risks) == repr([tail_risk(original, level) for level in levels])
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    points=st.integers(2, 300),
+    step=st.sampled_from([1, 7, MINUTE]),
+    start=st.sampled_from([0, -5 * MINUTE, 2**62]),
+    times=st.lists(st.floats(-0.2, 1.2), max_size=50),
+    fill_on_bars=st.booleans(),
+)
+def test_exposure_on_even_bars_equals_searchsorted(points, step, start, times, fill_on_bars):
+    timestamps = start + np.arange(points, dtype=np.int64) * step
+    span = int(timestamps[-1] - timestamps[0])
+    offsets = [round(t * points) * step if fill_on_bars else round(t * span) for t in sorted(times)]
+    fills = {
+        "ts_event": start + np.array(offsets, dtype=np.int64),
+        "instrument": np.full(len(times), "X"),
+        "side": np.where(np.arange(len(times)) % 3 == 0, "BUY", "SELL"),
+        "quantity": np.full(len(times), 1.0),
+        "price": np.full(len(times), 10.0),
+        "commission": np.zeros(len(times)),
+    }
+    equity = np.full(points, 100.0)
+
+    m = compute_metrics((timestamps, equity), fills=fills)
+
+    matched_reference = compute_metrics((timestamps, equity), fills=pd.DataFrame(fills))
+    starts = timestamps[:-1]
+    first_period = np.searchsorted(starts, fills["ts_event"], side="left")
+    open_after = np.cumsum(np.where(fills["side"] == "BUY", 1, -1)) != 0
+    held = int(np.diff(first_period, append=len(starts))[open_after].sum()) / len(starts)
+    assert m.exposure == matched_reference.exposure == held
+
+
+def reference_metrics(equity: pd.Series, fills: pd.DataFrame, config: MetricsConfig) -> dict:
+    """The figures that `compute_metrics` takes from whole-array passes, computed with full-length NumPy
+    temporaries (``np.diff``, ``np.std``, ``np.prod``, ``np.partition``, ``np.searchsorted``)."""
+    ts, values = equity.index.to_numpy(), equity.to_numpy()
+    returns = values[1:] / values[:-1] - 1.0
+    if len(ts) < 2:
+        return {"periods_per_year": math.nan}
+    interval, calendar = float(np.median(np.diff(ts))), config.calendar
+    if interval >= 2 * DAY:
+        ppy = 365.25 * DAY / interval
+    else:
+        ppy = calendar.days_per_year * max(calendar.session_ns / interval, 1.0)
+    rf = per_period_rate(config.risk_free_rate, ppy)
+    excess = returns - rf if rf else returns
+    downside = float(np.sqrt(np.mean(np.minimum(excess, 0.0) ** 2))) * math.sqrt(ppy)
+    ordered = fills.iloc[np.argsort(fills["ts_event"].to_numpy(), kind="stable")]
+    starts = ts[:-1]
+    first_period = np.searchsorted(starts, ordered["ts_event"].to_numpy(), side="left")
+    held = np.diff(first_period, append=len(starts))[match_fills(fills).open_after]
+    notional = float(np.abs(ordered["quantity"].to_numpy() * ordered["price"].to_numpy()).sum())
+    figures = {
+        "periods_per_year": ppy,
+        "annual_return": compound(float(np.prod(1.0 + returns)), ppy / len(returns)) - 1.0,
+        "exposure": int(held.sum()) / len(starts),
+        "turnover": notional / float(np.mean(values)) / len(returns) * ppy,
+    }
+    for level, name in ((0.95, "95"), (0.99, "99")):
+        k = math.floor((len(returns) - 1) * (1.0 - level))
+        figures[f"var_{name}"] = -float(np.quantile(returns, 1.0 - level, method="linear"))
+        figures[f"cvar_{name}"] = -float(np.mean(np.partition(returns, k)[: k + 1]))
+    if len(returns) > 1:
+        figures["annual_volatility"] = float(np.std(returns, ddof=1)) * math.sqrt(ppy)
+        mean = float(np.mean(excess))
+        constant = np.ptp(excess) == 0.0
+        figures["sharpe"] = math.nan if constant else mean / float(np.std(excess, ddof=1)) * math.sqrt(ppy)
+        figures["sortino"] = math.nan if downside == 0.0 else mean * ppy / downside
+    return figures
+
+
+irregular_steps = st.sampled_from(["regular", "gaps", "nights", "random"])
+
+
+def curve_on(seed: int, points: int, steps: str) -> pd.Series:
+    """A random curve on ``points`` timestamps: evenly spaced, with a few gaps, with sessions and nights
+    (as equities trade), or with no common step."""
+    rng = np.random.default_rng(seed)
+    if steps == "regular":
+        spacing = np.full(points, MINUTE)
+    elif steps == "gaps":
+        spacing = np.where(rng.random(points) < 0.05, 7 * MINUTE, MINUTE)
+    elif steps == "nights":
+        spacing = np.where(np.arange(points) % 390 == 0, 17 * 60 * MINUTE, MINUTE)
+    else:
+        spacing = rng.integers(1, 10**9, points)
+    values = 1e6 * np.cumprod(1.0 + rng.normal(0.0, 0.001, points))
+    return pd.Series(values, index=np.cumsum(spacing).astype(np.int64))
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    seed=st.integers(0, 2**32 - 1),
+    points=st.sampled_from([1, 2, 3, 4, 9, 130, 600, 2_500]),
+    steps=irregular_steps,
+    rate=st.sampled_from([0.0, 0.03]),
+    calendar=st.sampled_from(["equities", "crypto"]),
+    rows=fill_rows,
+    block=st.sampled_from([128, 1_000, 65_536]),
+)
+def test_compute_metrics_equals_plain_numpy_on_irregular_and_tiny_curves(
+    seed, points, steps, rate, calendar, rows, block
+):
+    equity = curve_on(seed, points, steps)
+    fills = fills_frame(rows).assign(ts_event=lambda f: equity.index[0] + f["ts_event"] * 3 * MINUTE)
+    config = MetricsConfig(calendar=calendar, risk_free_rate=rate)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(blocks_module, "BLOCK", block)
+        m = compute_metrics(equity, fills=fills, config=config)
+
+    expected = reference_metrics(equity, fills, config)
+    assert repr({name: getattr(m, name) for name in expected}) == repr(expected)
+
+
+def fill_columns_as(fills: pd.DataFrame, kind: str) -> dict:
+    """The fills as a mapping of column name to array, with the text as ``kind`` arrays."""
+    text = {
+        "str": lambda column: column.to_numpy().astype(str),
+        "object": lambda column: column.to_numpy(dtype=object),
+        "categorical": lambda column: pd.Categorical(column),
+        "list": lambda column: column.tolist(),
+    }[kind]
+    return {c: text(fills[c]) if c in ("instrument", "side") else fills[c].to_numpy() for c in FILL_COLUMNS}
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    seed=st.integers(0, 2**32 - 1),
+    points=st.sampled_from([1, 2, 3, 50, 400]),
+    steps=irregular_steps,
+    rows=fill_rows,
+    kind=st.sampled_from(["str", "object", "categorical", "list"]),
+    with_benchmark=st.booleans(),
+)
+def test_compute_metrics_of_arrays_equals_of_pandas_inputs(seed, points, steps, rows, kind, with_benchmark):
+    equity = curve_on(seed, points, steps)
+    benchmark = curve_on(seed + 1, points, "regular").set_axis(equity.index) if with_benchmark else None
+    fills = fills_frame(rows).assign(ts_event=lambda f: equity.index[0] + f["ts_event"] * MINUTE)
+    columns = fill_columns_as(fills, kind)
+    pair = (equity.index.to_numpy(), equity.to_numpy())
+    benchmark_pair = None if benchmark is None else (benchmark.index.to_numpy(), benchmark.to_numpy())
+
+    from_arrays = compute_metrics(pair, benchmark=benchmark_pair, fills=columns)
+
+    assert_same_metrics(from_arrays, compute_metrics(equity, benchmark=benchmark, fills=fills))
+    assert_same_rows(round_trips(columns), round_trips(fills))
+    assert_same_rows(open_lots(columns), open_lots(fills))
+
+
+@pytest.mark.parametrize(
+    ("equity", "fills", "message"),
+    [
+        ((np.arange(3), np.ones(2)), None, r"equity: timestamps and values must be 1-D arrays of one length"),
+        ((np.arange(2.0), np.ones(2)), None, "equity: timestamps must be int ns since epoch, was float64"),
+        ((np.array([0, 2, 1]), np.ones(3)), None, "equity: timestamps must be strictly increasing; ts 1"),
+        ((np.arange(2), np.array(["a", "b"])), None, "equity: values must be numbers"),
+        ((np.arange(2), np.array([1.0, np.inf])), None, r"equity: values must be finite; equity\[1\]"),
+        (
+            [np.arange(2), np.ones(2)],
+            None,
+            "equity: expected a pandas Series .* or a .timestamps, values. pair",
+        ),
+        ((np.arange(2), np.ones(2)), [1, 2], "fills: expected a pandas DataFrame or a mapping"),
+        ((np.arange(2), np.ones(2)), {"ts_event": [1]}, r"fills: missing column\(s\) \['instrument'"),
+        (
+            (np.arange(2), np.ones(2)),
+            {c: np.ones(2 if c == "price" else 1) for c in FILL_COLUMNS},
+            r"fills: columns must have one length, were \[1, 1, 1, 1, 2, 1\]",
+        ),
+        (
+            (np.arange(2), np.ones(2)),
+            {
+                **{c: np.ones(2) for c in FILL_COLUMNS},
+                "ts_event": np.arange(2),
+                "side": np.array(["BUY", "buy"]),
+            },
+            "fills: side at row 1 was 'buy'",
+        ),
+    ],
+)
+def test_compute_metrics_bad_arrays_raise_config_error_naming_them(equity, fills, message):
+    with pytest.raises(ConfigError, match=message):
+        compute_metrics(equity, fills=fills)
 
 
 @pytest.mark.parametrize(
