@@ -14,6 +14,7 @@ identically and, for one instrument, that the fills equal a simple per-bar refer
     python bench/bench_replay.py --bars 10000000 --instruments 1 --runs 1
     python bench/bench_replay.py --bars 1000000 --instruments 1 --runs 3 --write
     python bench/bench_replay.py --bars 1000000 --instruments 1 --breakdown
+    python bench/bench_replay.py --bars 1000000 --instruments 1 --warm 7
 """
 
 from __future__ import annotations
@@ -169,12 +170,38 @@ def breakdown(tape: Path) -> None:
         print(f"| {part} | {rows['batch'][part]:.3f} | {rows['bar'][part]:.3f} |")
 
 
+def warm(tape: Path, runs: int) -> None:
+    """Median of ``runs`` backtests in one process after a first one (a parameter sweep's case), the two
+    paths alternating."""
+    from replay.backtest import backtest
+
+    print("| path | bars | median s | bars/s |")
+    print("|---|---:|---:|---:|")
+    for callback in PATHS:
+        backtest(tape, config(callback))
+    seconds: dict[str, list[float]] = {callback: [] for callback in PATHS}
+    for i in range(runs):
+        for callback in PATHS if i % 2 == 0 else list(PATHS)[::-1]:
+            start = time.perf_counter()
+            backtest(tape, config(callback))
+            seconds[callback].append(time.perf_counter() - start)
+    from connectors.tape_archive import TapeReader
+
+    bars = TapeReader(tape).count(["md.bar.1m"])
+    for callback, values in seconds.items():
+        median = statistics.median(values)
+        print(f"| {PATHS[callback]} | {bars:,} | {median:.3f} | {bars / median:,.0f} |")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--bars", default="100000,1000000", help="comma-separated bar counts")
     parser.add_argument("--instruments", default="1", help="comma-separated instrument counts")
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--breakdown", action="store_true", help="time each part (first size only)")
+    parser.add_argument(
+        "--warm", type=int, metavar="N", help="N runs in one warm process instead (first size only)"
+    )
     parser.add_argument(
         "--write", action="store_true", help="also write the results (Parquet tables, metrics, manifest)"
     )
@@ -188,6 +215,9 @@ def main() -> None:
     sizes = [(int(b), int(i)) for b in args.bars.split(",") for i in args.instruments.split(",")]
     if args.breakdown:
         breakdown(make_tape(*sizes[0]))
+        return
+    if args.warm:
+        warm(make_tape(*sizes[0]), args.warm)
         return
     written = " (results written)" if args.write else ""
     print(
