@@ -98,8 +98,6 @@ def _coded(values: Sequence) -> Coded:
     if len(values) and values[0] is not None and values.count(values[0]) == len(values):
         return Coded(np.zeros(len(values), np.int32), (values[0],))  # one value (count is C-fast)
     categories = tuple(dict.fromkeys(values))
-    if len(categories) == 1 and categories[0] is not None:
-        return Coded(np.zeros(len(values), np.int32), categories)
     index = {value: code for code, value in enumerate(v for v in categories if v is not None)}
     index[None] = -1
     codes = np.fromiter(map(index.__getitem__, values), dtype=np.int32, count=len(values))
