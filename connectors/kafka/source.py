@@ -130,7 +130,7 @@ class StartAt:
         return self.offsets.get((topic, partition))
 
 
-def _retrying(request: Callable[[], T], failure: str, timeout: float = METADATA_TIMEOUT_S) -> T:
+def retry_metadata(request: Callable[[], T], failure: str, timeout: float = METADATA_TIMEOUT_S) -> T:
     """Run a metadata request, retrying retriable errors (a new topic's leader not known yet)."""
     deadline = time.monotonic() + timeout
     while True:
@@ -210,7 +210,7 @@ class _KafkaSourcePartition(StatefulSourcePartition[RawRecord, int]):
 
     def _watermarks(self) -> tuple[int, int]:
         partition = TopicPartition(self._topic, self._partition)
-        return _retrying(
+        return retry_metadata(
             lambda: self._consumer.get_watermark_offsets(partition, timeout=METADATA_TIMEOUT_S, cached=False),
             f"cannot read the offsets of {self._where()}",
         )
@@ -226,7 +226,7 @@ class _KafkaSourcePartition(StatefulSourcePartition[RawRecord, int]):
             return high
         query = TopicPartition(self._topic, self._partition, start.timestamp_ms)
         failure = f"cannot look up timestamp {start.timestamp_ms} in {self._where()}"
-        (found,) = _retrying(
+        (found,) = retry_metadata(
             lambda: self._consumer.offsets_for_times([query], timeout=METADATA_TIMEOUT_S), failure
         )
         if found.error is not None:

@@ -22,6 +22,7 @@ from confluent_kafka import Consumer, TopicPartition
 from connectors.feeds.synthetic import produce_to_kafka
 from connectors.kafka.admin import ensure_topics, load_spec
 from connectors.kafka.clients import consumer_config
+from connectors.kafka.source import retry_metadata
 from replay.backtest import backtest
 from replay.record import record
 from schemas.codec import CODEC
@@ -49,7 +50,11 @@ def read_topic(bootstrap: str, topic: str) -> list[tuple[str, dict]]:
     metadata = consumer.list_topics(topic, timeout=10).topics[topic]
     events = []
     for partition in metadata.partitions:
-        low, high = consumer.get_watermark_offsets(TopicPartition(topic, partition), timeout=10)
+        where = TopicPartition(topic, partition)
+        low, high = retry_metadata(  # a topic the service just created may have no leader yet
+            lambda where=where: consumer.get_watermark_offsets(where, timeout=10),
+            f"cannot read the offsets of {topic}/{partition}",
+        )
         if high <= low:
             continue
         consumer.assign([TopicPartition(topic, partition, low)])
