@@ -46,7 +46,7 @@ from operators.performance.ratios import (
 from operators.performance.regression import alpha_beta
 from operators.performance.series import curve_arrays
 from operators.performance.tail import tail_risk, tail_risks
-from operators.performance.trades import FILL_COLUMNS, match_fills
+from operators.performance.trades import FILL_COLUMNS, OPEN_LOT_COLUMNS, ROUND_TRIP_COLUMNS, match_fills
 from schemas.errors import ConfigError
 
 MINUTE = 60_000_000_000
@@ -468,19 +468,7 @@ def reference_matching(fills: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]
         ((name, "LONG" if lot[0] > 0 else "SHORT", *lot[1:]) for name, lots in books.items() for lot in lots),
         key=lambda row: row[2],
     )
-    trip_columns = [
-        "instrument",
-        "direction",
-        "entry_ts",
-        "exit_ts",
-        "quantity",
-        "entry_price",
-        "exit_price",
-        "commission",
-        "pnl",
-        "holding_ns",
-    ]
-    lot_columns = ["instrument", "direction", "entry_ts", "quantity", "entry_price", "commission"]
+    trip_columns, lot_columns = list(ROUND_TRIP_COLUMNS), list(OPEN_LOT_COLUMNS)
     return (
         pd.DataFrame(trips, columns=trip_columns).astype(
             {"entry_ts": np.int64, "exit_ts": np.int64, "holding_ns": np.int64}
