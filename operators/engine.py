@@ -63,28 +63,20 @@ _SIGN = {"BUY": 1.0, "SELL": -1.0}
 COLUMNAR_MIN_ROWS = 256
 
 
-class BatchResult:
-    """What one batch produced: its events, and the account path sampled per event time.
+class AccountPath:
+    """The account after each event time of a batch: equity, and cash and gross exposure, which may
+    be given as a function that computes them when first read (a backtest that only needs the equity
+    never builds them)."""
 
-    The events are either a list of ``(schema, record)`` in causal order or one `EventTable` per
-    event type (the columnar path); each form is derived from the other when first asked for. The
-    cash and gross exposure of the path may be given as a function that computes them, called when
-    first read (a backtest that only needs the equity never builds them).
-    """
-
-    __slots__ = ("ts_event", "equity", "_cash_gross", "_events", "_tables")
+    __slots__ = ("ts_event", "equity", "_cash_gross")
 
     def __init__(
         self,
         ts_event: np.ndarray,
         equity: np.ndarray,
         cash_gross: tuple[np.ndarray, np.ndarray] | Callable[[], tuple[np.ndarray, np.ndarray]],
-        events: list[tuple[str, dict]] | None = None,
-        tables: dict[str, EventTable] | None = None,
     ):
         self.ts_event, self.equity, self._cash_gross = ts_event, equity, cash_gross
-        self._events = events if events is not None or tables is not None else []
-        self._tables = tables
 
     def _cash_and_gross(self) -> tuple[np.ndarray, np.ndarray]:
         if callable(self._cash_gross):
@@ -93,13 +85,47 @@ class BatchResult:
 
     @property
     def cash(self) -> np.ndarray:
-        """The account's cash after each event time."""
         return self._cash_and_gross()[0]
 
     @property
     def gross_exposure(self) -> np.ndarray:
-        """The account's gross exposure after each event time."""
         return self._cash_and_gross()[1]
+
+
+class BatchResult:
+    """What one batch produced: its events, and the `AccountPath` sampled per event time.
+
+    The events are either a list of ``(schema, record)`` in causal order or one `EventTable` per
+    event type (the columnar path); each form is derived from the other when first asked for.
+    """
+
+    __slots__ = ("path", "_events", "_tables")
+
+    def __init__(
+        self,
+        path: AccountPath,
+        events: list[tuple[str, dict]] | None = None,
+        tables: dict[str, EventTable] | None = None,
+    ):
+        self.path = path
+        self._events = events if events is not None or tables is not None else []
+        self._tables = tables
+
+    @property
+    def ts_event(self) -> np.ndarray:
+        return self.path.ts_event
+
+    @property
+    def equity(self) -> np.ndarray:
+        return self.path.equity
+
+    @property
+    def cash(self) -> np.ndarray:
+        return self.path.cash
+
+    @property
+    def gross_exposure(self) -> np.ndarray:
+        return self.path.gross_exposure
 
     @property
     def events(self) -> list[tuple[str, dict]]:
@@ -118,7 +144,7 @@ class BatchResult:
 
 def _empty_result(events: list[tuple[str, dict]]) -> BatchResult:
     empty = np.empty(0)
-    return BatchResult(np.empty(0, np.int64), empty, (empty, empty), events)
+    return BatchResult(AccountPath(np.empty(0, np.int64), empty, (empty, empty)), events)
 
 
 class TradingEngine:
@@ -230,7 +256,9 @@ class _SweepResult:
     def sampled(self, batch: EventBatch) -> BatchResult:
         ts = batch.columns["ts_event"]
         if np.all(ts[1:] != ts[:-1]):  # one row per event time already
-            return BatchResult(ts, self.equity_rows, self.cash_gross_rows, self.events, self.tables)
+            return BatchResult(
+                AccountPath(ts, self.equity_rows, self.cash_gross_rows), self.events, self.tables
+            )
         last_of_time = np.flatnonzero(np.append(ts[1:] != ts[:-1], True))
         rows = self.cash_gross_rows
 
@@ -238,9 +266,8 @@ class _SweepResult:
             cash, gross = rows() if callable(rows) else rows
             return cash[last_of_time], gross[last_of_time]
 
-        return BatchResult(
-            ts[last_of_time], self.equity_rows[last_of_time], cash_gross, self.events, self.tables
-        )
+        path = AccountPath(ts[last_of_time], self.equity_rows[last_of_time], cash_gross)
+        return BatchResult(path, self.events, self.tables)
 
 
 class _Sweep:

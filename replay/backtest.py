@@ -47,7 +47,7 @@ from bytewax.testing import run_main
 from connectors.tape_archive import TapeReader
 from connectors.tape_source import TapeSource
 from operators.config import RunConfig
-from operators.engine import BatchResult, TradingEngine
+from operators.engine import AccountPath, BatchResult, TradingEngine
 from operators.performance import Metrics, compute_metrics
 from operators.performance.trades import FILL_COLUMNS
 from operators.strategies import strategy_class
@@ -110,7 +110,7 @@ class EquityCurve:
     joined when read. `values` gives the equity the metrics need; `frame` adds cash and gross
     exposure, which the engine computes only when asked."""
 
-    def __init__(self, parts: list[BatchResult]):
+    def __init__(self, parts: list[AccountPath]):
         self._parts = parts
         self._values: tuple[np.ndarray, np.ndarray] | None = None
         self._frame: pd.DataFrame | None = None
@@ -199,7 +199,7 @@ class _Collector:
 
     benchmark: str | None
     tables: dict[str, list[EventTable]] = field(default_factory=lambda: {name: [] for name in TABLES})
-    account_path: list[BatchResult] = field(default_factory=list)
+    account_path: list[AccountPath] = field(default_factory=list)
     benchmark_parts: list[tuple[np.ndarray, np.ndarray]] = field(default_factory=list)
     bars: int = 0
 
@@ -224,7 +224,7 @@ class _Collector:
             for name, table in produced.items():
                 self.tables[name].append(table)
         if len(result.ts_event):
-            self.account_path.append(result)
+            self.account_path.append(result.path)  # not the result: its events are tabled above
 
     def frames(self) -> ResultTables:
         """One DataFrame per result table (each joined and built when first read)."""
