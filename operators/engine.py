@@ -91,6 +91,32 @@ class AccountPath:
     def gross_exposure(self) -> np.ndarray:
         return self._cash_and_gross()[1]
 
+    @classmethod
+    def joined(cls, paths: list[AccountPath]) -> AccountPath:
+        """One path of ``paths`` in order (their cash and gross exposure joined when first read)."""
+        if not paths:
+            empty = np.empty(0)
+            return cls(np.empty(0, np.int64), empty, (empty, empty))
+
+        def cash_gross() -> tuple[np.ndarray, np.ndarray]:
+            return np.concatenate([p.cash for p in paths]), np.concatenate([p.gross_exposure for p in paths])
+
+        return cls(
+            np.concatenate([p.ts_event for p in paths]), np.concatenate([p.equity for p in paths]), cash_gross
+        )
+
+    def last_per_time(self) -> AccountPath:
+        """The path with one row per event time, its last (itself when times do not repeat)."""
+        ts = self.ts_event
+        if np.all(ts[1:] != ts[:-1]):
+            return self
+        keep = np.flatnonzero(np.append(ts[1:] != ts[:-1], True))
+
+        def cash_gross() -> tuple[np.ndarray, np.ndarray]:
+            return self.cash[keep], self.gross_exposure[keep]
+
+        return AccountPath(ts[keep], self.equity[keep], cash_gross)
+
 
 class BatchResult:
     """What one batch produced: its events, and the `AccountPath` sampled per event time.
@@ -254,20 +280,8 @@ class _SweepResult:
     tables: dict[str, EventTable] | None = None
 
     def sampled(self, batch: EventBatch) -> BatchResult:
-        ts = batch.columns["ts_event"]
-        if np.all(ts[1:] != ts[:-1]):  # one row per event time already
-            return BatchResult(
-                AccountPath(ts, self.equity_rows, self.cash_gross_rows), self.events, self.tables
-            )
-        last_of_time = np.flatnonzero(np.append(ts[1:] != ts[:-1], True))
-        rows = self.cash_gross_rows
-
-        def cash_gross() -> tuple[np.ndarray, np.ndarray]:
-            cash, gross = rows() if callable(rows) else rows
-            return cash[last_of_time], gross[last_of_time]
-
-        path = AccountPath(ts[last_of_time], self.equity_rows[last_of_time], cash_gross)
-        return BatchResult(path, self.events, self.tables)
+        path = AccountPath(batch.columns["ts_event"], self.equity_rows, self.cash_gross_rows)
+        return BatchResult(path.last_per_time(), self.events, self.tables)
 
 
 class _Sweep:

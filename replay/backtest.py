@@ -112,35 +112,28 @@ class EquityCurve:
 
     def __init__(self, parts: list[AccountPath]):
         self._parts = parts
-        self._values: tuple[np.ndarray, np.ndarray] | None = None
+        self._path: AccountPath | None = None
         self._frame: pd.DataFrame | None = None
-        self._keep: np.ndarray | None = None  # each event time's last row, when batches repeat one
 
-    def _joined(self, name: str, empty: np.ndarray) -> np.ndarray:
-        column = np.concatenate([getattr(p, name) for p in self._parts]) if self._parts else empty
-        return column if self._keep is None else column[self._keep]
+    def _joined(self) -> AccountPath:
+        if self._path is None:  # batches may repeat an event time at their edges: keep its last row
+            self._path = AccountPath.joined(self._parts).last_per_time()
+        return self._path
 
     def values(self) -> tuple[np.ndarray, np.ndarray]:
         """``(ts_event, equity)`` arrays."""
-        if self._values is None:
-            ts = self._joined("ts_event", np.empty(0, np.int64))
-            if not np.all(ts[1:] > ts[:-1]):
-                self._keep = np.flatnonzero(np.append(ts[1:] != ts[:-1], True))
-                ts = ts[self._keep]
-            self._values = ts, self._joined("equity", np.empty(0))
-        return self._values
+        path = self._joined()
+        return path.ts_event, path.equity
 
     def frame(self) -> pd.DataFrame:
         """The curve as a DataFrame indexed by ``ts_event``: ``equity, cash, gross_exposure``."""
         if self._frame is None:
-            ts, equity = self.values()
-            values = np.empty((3, len(ts)))  # one block: the frame wraps it without copying
-            values[0] = equity
-            values[1] = self._joined("cash", np.empty(0))
-            values[2] = self._joined("gross_exposure", np.empty(0))
+            path = self._joined()
+            values = np.empty((3, len(path.ts_event)))  # one block: the frame wraps it without copying
+            values[0], values[1], values[2] = path.equity, path.cash, path.gross_exposure
             self._frame = pd.DataFrame(
                 values.T,
-                index=pd.Index(ts, name="ts_event", copy=False),
+                index=pd.Index(path.ts_event, name="ts_event", copy=False),
                 columns=["equity", "cash", "gross_exposure"],
                 copy=False,
             )
