@@ -146,7 +146,7 @@ def breakdown(tape: Path) -> None:
         start = time.perf_counter()
         results = [engine.on_batch(b, t) for b, (t, _) in zip(batches, decided, strict=True)]
         times["execution (risk, orders, fills, portfolio, events)"] = time.perf_counter() - start
-        collector = _Collector(cfg.benchmark)
+        collector = _Collector(cfg.benchmark, expected_rows=sum(len(b) for b in batches))
         start = time.perf_counter()
         for batch, (targets, side), result in zip(batches, decided, results, strict=True):
             collector.add(cfg.strategy.strategy_id, cfg.account.id, batch, targets, side, result)

@@ -91,6 +91,11 @@ class AccountPath:
     def gross_exposure(self) -> np.ndarray:
         return self._cash_and_gross()[1]
 
+    def with_equity_in(self, out: np.ndarray) -> AccountPath:
+        """This path with its equity copied into ``out`` (an array of its length)."""
+        out[:] = self.equity
+        return AccountPath(self.ts_event, out, self._cash_gross)
+
     @classmethod
     def joined(cls, paths: list[AccountPath]) -> AccountPath:
         """One path of ``paths`` in order (their cash and gross exposure joined when first read)."""
@@ -101,9 +106,7 @@ class AccountPath:
         def cash_gross() -> tuple[np.ndarray, np.ndarray]:
             return np.concatenate([p.cash for p in paths]), np.concatenate([p.gross_exposure for p in paths])
 
-        return cls(
-            np.concatenate([p.ts_event for p in paths]), np.concatenate([p.equity for p in paths]), cash_gross
-        )
+        return cls(_joined_array([p.ts_event for p in paths]), _joined_array([p.equity for p in paths]), cash_gross)
 
     def last_per_time(self) -> AccountPath:
         """The path with one row per event time, its last (itself when times do not repeat)."""
@@ -116,6 +119,28 @@ class AccountPath:
             return self.cash[keep], self.gross_exposure[keep]
 
         return AccountPath(ts[keep], self.equity[keep], cash_gross)
+
+
+def _joined_array(parts: list[np.ndarray]) -> np.ndarray:
+    """``np.concatenate(parts)``, without copying when the parts are consecutive slices of one array
+    (a replay's event times, each batch's a slice of the tape's column; a backtest's equity, which
+    its collector copies into one buffer)."""
+    root = parts[0].base
+    if isinstance(root, np.ndarray) and root.ndim == 1 and root.flags.c_contiguous:
+        address, itemsize = root.__array_interface__["data"][0], root.itemsize
+        start = next_start = parts[0].__array_interface__["data"][0]
+        for part in parts:
+            if (
+                part.base is not root
+                or part.dtype != root.dtype
+                or not part.flags.c_contiguous
+                or part.__array_interface__["data"][0] != next_start
+            ):
+                break
+            next_start += part.nbytes
+        else:
+            return root[(start - address) // itemsize : (next_start - address) // itemsize]
+    return np.concatenate(parts)
 
 
 class BatchResult:

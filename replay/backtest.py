@@ -29,6 +29,7 @@ import hashlib
 import json
 import subprocess
 from collections.abc import Iterator, Mapping
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import timedelta
 from functools import cache
@@ -41,6 +42,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 from bytewax.dataflow import Dataflow
+from bytewax.inputs import FixedPartitionedSource
 from bytewax.outputs import DynamicSink, StatelessSinkPartition
 from bytewax.testing import run_main
 
@@ -191,10 +193,13 @@ class _Collector:
     """Accumulates what the flow emits (single worker, in-process): event tables, never a dict per event."""
 
     benchmark: str | None
+    expected_rows: int = 0  # the tape's bars: a bound on the equity curve's rows
     tables: dict[str, list[EventTable]] = field(default_factory=lambda: {name: [] for name in TABLES})
     account_path: list[AccountPath] = field(default_factory=list)
     benchmark_parts: list[tuple[np.ndarray, np.ndarray]] = field(default_factory=list)
     bars: int = 0
+    _equity_buffer: np.ndarray = field(default_factory=lambda: np.empty(0))
+    _equity_used: int = 0
 
     def add(
         self,
@@ -217,7 +222,17 @@ class _Collector:
             for name, table in produced.items():
                 self.tables[name].append(table)
         if len(result.ts_event):
-            self.account_path.append(result.path)  # not the result: its events are tabled above
+            self.account_path.append(self._kept(result.path))  # not the result: its events are tabled above
+
+    def _kept(self, path: AccountPath) -> AccountPath:
+        """``path`` with its equity moved into the run's buffer, so the curve is joined without copying
+        and each batch's equity array is freed for the next batch to reuse."""
+        rows = len(path.equity)
+        if self._equity_used + rows > len(self._equity_buffer):
+            self._equity_buffer = np.empty(max(rows, self.expected_rows - self.bars + rows))
+            self._equity_used = 0
+        start, self._equity_used = self._equity_used, self._equity_used + rows
+        return path.with_equity_in(self._equity_buffer[start : self._equity_used])
 
     def frames(self) -> ResultTables:
         """One DataFrame per result table (each joined and built when first read)."""
@@ -227,21 +242,45 @@ class _Collector:
         return EquityCurve(self.account_path)
 
 
+@dataclass(frozen=True)
+class _Run:
+    """What one backtest binds into the process's backtest dataflow while it runs."""
+
+    source: TapeSource
+    config: RunConfig
+    collector: _Collector
+
+
+#: The backtest running in this thread (and context); `backtest_flow`'s steps read it.
+_RUN: ContextVar[_Run] = ContextVar("backtest_run")
+
+
+class _RunTape(FixedPartitionedSource[EventBatch, int]):
+    """The running backtest's `TapeSource`."""
+
+    def list_parts(self) -> list[str]:
+        return _RUN.get().source.list_parts()
+
+    def build_part(self, step_id: str, for_part: str, resume_state: int | None):
+        return _RUN.get().source.build_part(step_id, for_part, resume_state)
+
+
 class _CollectorPartition(StatelessSinkPartition):
-    def __init__(self, collector: _Collector, strategy_id: str, account_id: str):
-        self._collector, self._strategy_id, self._account_id = collector, strategy_id, account_id
+    def __init__(self, run: _Run):
+        self._run = run
 
     def write_batch(self, items: list) -> None:
+        run = self._run
+        strategy_id, account_id = run.config.strategy.strategy_id, run.config.account.id
         for _key, (batch, targets, side_events, result) in items:
-            self._collector.add(self._strategy_id, self._account_id, batch, targets, side_events, result)
+            run.collector.add(strategy_id, account_id, batch, targets, side_events, result)
 
 
-class _CollectorSink(DynamicSink):
-    def __init__(self, collector: _Collector, strategy_id: str, account_id: str):
-        self._args = (collector, strategy_id, account_id)
+class _RunCollector(DynamicSink):
+    """The running backtest's `_Collector`."""
 
     def build(self, step_id: str, worker_index: int, worker_count: int) -> _CollectorPartition:
-        return _CollectorPartition(*self._args)
+        return _CollectorPartition(_RUN.get())
 
 
 def make_runner(config: RunConfig) -> StrategyRunner:
@@ -262,29 +301,31 @@ def make_runner(config: RunConfig) -> StrategyRunner:
     return runner
 
 
-def build_flow(tape: Path, config: RunConfig, collector: _Collector, progress: bool = False) -> Dataflow:
-    """The backtest dataflow over ``tape`` for ``config``, emitting into ``collector``."""
-    strategy_id, account_id = config.strategy.strategy_id, config.account.id
-    make_runner(config)  # validate the strategy and its params before the flow starts
+def _decide(runner: StrategyRunner | None, batch: EventBatch):
+    runner = runner or make_runner(_RUN.get().config)
+    targets = runner.on_batch(batch) if batch.schema == "Bar" else EMPTY_TARGETS
+    return runner, (batch, targets, runner.take_events())
 
-    def decide(runner: StrategyRunner | None, batch: EventBatch):
-        runner = runner or make_runner(config)
-        targets = runner.on_batch(batch) if batch.schema == "Bar" else EMPTY_TARGETS
-        return runner, (batch, targets, runner.take_events())
 
-    def execute(engine: TradingEngine | None, decided: tuple[EventBatch, Targets, list]):
-        engine = engine or TradingEngine(config.stage_config(), strategy_id, account_id)
-        batch, targets, side_events = decided
-        return engine, (batch, targets, side_events, engine.on_batch(batch, targets))
+def _execute(engine: TradingEngine | None, decided: tuple[EventBatch, Targets, list]):
+    if engine is None:
+        config = _RUN.get().config
+        engine = TradingEngine(config.stage_config(), config.strategy.strategy_id, config.account.id)
+    batch, targets, side_events = decided
+    return engine, (batch, targets, side_events, engine.on_batch(batch, targets))
 
+
+@cache
+def backtest_flow() -> Dataflow:
+    """The backtest dataflow. It is built once per process (Bytewax takes milliseconds to build a
+    flow, a tenth of a short backtest); each run binds its tape source, config and collector
+    (`_RUN`) while it runs, so runs in different threads do not meet."""
     flow = Dataflow("backtest")
-    batches = op.input(
-        "read_tape", flow, TapeSource(tape, config.data.topics, config.data.batch_rows, progress)
-    )
-    keyed = op.key_on("key_by_strategy", batches, lambda _batch: strategy_id)
-    decided = op.stateful_map("decide_targets", keyed, decide)
-    executed = op.stateful_map("execute_targets", decided, execute)
-    op.output("collect_results", executed, _CollectorSink(collector, strategy_id, account_id))
+    batches = op.input("read_tape", flow, _RunTape())
+    keyed = op.key_on("key_by_strategy", batches, lambda _batch: _RUN.get().config.strategy.strategy_id)
+    decided = op.stateful_map("decide_targets", keyed, _decide)
+    executed = op.stateful_map("execute_targets", decided, _execute)
+    op.output("collect_results", executed, _RunCollector())
     return flow
 
 
@@ -422,8 +463,14 @@ def backtest(
     missing = [t for t in config.data.topics if t not in reader.topics]
     if missing:
         raise ConfigError(f"data.topics: {missing} not in the tape {tape} (it has {reader.topics})")
-    collector = _Collector(config.benchmark)
-    run_main(build_flow(tape, config, collector, progress), epoch_interval=timedelta(seconds=30))
+    make_runner(config)  # validate the strategy and its params before the flow starts
+    collector = _Collector(config.benchmark, expected_rows=reader.count(config.data.topics))
+    source = TapeSource(tape, config.data.topics, config.data.batch_rows, progress)
+    bound = _RUN.set(_Run(source, config, collector))
+    try:
+        run_main(backtest_flow(), epoch_interval=timedelta(seconds=30))
+    finally:
+        _RUN.reset(bound)
     equity = collector.equity()
     tables = collector.frames()
     manifest = _manifest(tape, config, reader)

@@ -178,7 +178,10 @@ def wilder_smoother(period: int) -> RecursiveSmoother:
 
 
 def place(size: int, values: np.ndarray, first: int) -> np.ndarray:
-    """A length-``size`` array: NaN before ``first``, then ``values``."""
+    """A length-``size`` array: NaN before ``first``, then ``values`` (``values`` itself when it fills
+    the whole array: the indicators hand over arrays they do not keep)."""
+    if first == 0 and len(values) == size and values.dtype == np.float64:
+        return values
     out = np.full(size, np.nan)
     out[first:] = values
     return out

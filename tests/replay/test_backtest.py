@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pandas as pd
@@ -60,6 +61,20 @@ def test_vectorised_and_per_bar_callbacks_trade_identically():
     per_bar = backtest(SAMPLE, {**config, "strategy": {**config["strategy"], "callback": "bar"}})
     assert batch.fills.equals(per_bar.fills)
     assert batch.equity.equals(per_bar.equity)
+
+
+def test_backtests_in_threads_each_get_their_own_run():
+    """The backtest flow is built once per process: concurrent runs must not see each other's config."""
+    configs = [
+        {"strategy": {"name": "ma_crossover", "params": {"fast": fast, "slow": 30, "quantity": 10}}}
+        for fast in (5, 10, 20)
+    ]
+    alone = [backtest(SAMPLE, config).fills for config in configs]
+    with ThreadPoolExecutor(max_workers=3) as pool:
+        together = list(pool.map(lambda config: backtest(SAMPLE, config).fills, configs))
+    assert not alone[0].equals(alone[1])  # the runs differ, so a mix-up would show
+    for one, other in zip(alone, together, strict=True):
+        pd.testing.assert_frame_equal(one, other)
 
 
 def test_bad_config_names_the_field(tmp_path):
