@@ -48,14 +48,14 @@ import numpy as np
 
 from operators.execution.exchange import acceptance
 from operators.execution.executor import order_from_intent, round_to_lot
-from operators.execution.ids import child_id, child_lanes, id_bytes, lanes, target_lanes
+from operators.execution.ids import child_id, child_lanes, lanes, target_lanes
 from operators.execution.orders import report
 from operators.execution.stage import ExecutionStage, ExecutionStageConfig, rejected_by_risk
 from operators.portfolio import Portfolio
 from operators.portfolio.portfolio import position_after, positions_after
 from operators.strategy.runner import EMPTY_TARGETS, Targets
 from schemas.batch import EventBatch
-from schemas.event_table import Coded, EventTable, merge_records, tables_of
+from schemas.event_table import Coded, EventTable, id_lanes, merge_records, tables_of
 
 _SIGN = {"BUY": 1.0, "SELL": -1.0}
 #: Batches at least this long try the columnar path; its fixed cost per batch (a few dozen array
@@ -106,7 +106,9 @@ class AccountPath:
         def cash_gross() -> tuple[np.ndarray, np.ndarray]:
             return np.concatenate([p.cash for p in paths]), np.concatenate([p.gross_exposure for p in paths])
 
-        return cls(_joined_array([p.ts_event for p in paths]), _joined_array([p.equity for p in paths]), cash_gross)
+        return cls(
+            _joined_array([p.ts_event for p in paths]), _joined_array([p.equity for p in paths]), cash_gross
+        )
 
     def last_per_time(self) -> AccountPath:
         """The path with one row per event time, its last (itself when times do not repeat)."""
@@ -793,7 +795,7 @@ class _ColumnarSweep(_Sweep):
 
         intent = child_lanes(*target_lanes(strategy_id, instrument, target_ts), "OrderIntent")
         order = child_lanes(*intent, "Order")
-        intent_ids, order_ids = id_bytes(*intent), id_bytes(*order)
+        intent_ids, order_ids = id_lanes(*intent), id_lanes(*order)
         filled = n - trades.rests
         filled_order = order[0][:filled], order[1][:filled]
         if trades.carried is not None:  # its fill comes first; its order, intent and acceptance were earlier
@@ -802,7 +804,7 @@ class _ColumnarSweep(_Sweep):
                 np.concatenate((np.array([hi], np.uint64), filled_order[0])),
                 np.concatenate((np.array([lo], np.uint64), filled_order[1])),
             )
-        filled_order_ids = id_bytes(*filled_order)
+        filled_order_ids = id_lanes(*filled_order)
         fills = len(fill_rows)
         order_size = np.abs(trades.order_signed)
         common = {"strategy_id": strategy_id, "account_id": account_id, "instrument": instrument}
@@ -827,7 +829,7 @@ class _ColumnarSweep(_Sweep):
             "Fill": EventTable.build(
                 "Fill",
                 fill_rows * 8,
-                id=id_bytes(*child_lanes(*filled_order, "Fill", 0)),
+                id=id_lanes(*child_lanes(*filled_order, "Fill", 0)),
                 order_id=filled_order_ids,
                 **common,
                 side=Coded((signed > 0.0).astype(np.int32), ("SELL", "BUY")),
@@ -846,8 +848,8 @@ class _ColumnarSweep(_Sweep):
                 np.concatenate([target_rows * 8 + 6, fill_rows * 8 + 1]),
                 id=np.concatenate(
                     [
-                        id_bytes(*child_lanes(*order, "ExecutionReport", 0)),
-                        id_bytes(*child_lanes(*filled_order, "ExecutionReport", 1)),
+                        id_lanes(*child_lanes(*order, "ExecutionReport", 0)),
+                        id_lanes(*child_lanes(*filled_order, "ExecutionReport", 1)),
                     ]
                 ),
                 order_id=np.concatenate([order_ids, filled_order_ids]),

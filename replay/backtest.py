@@ -330,17 +330,18 @@ def backtest_flow() -> Dataflow:
 
 
 @cache
-def _ask_git() -> tuple[subprocess.Popen, subprocess.Popen] | None:
-    """Start asking git for the commit and whether the tree is modified (once per process); None
-    without git. `backtest` starts this first, so git answers while the replay runs."""
+def _ask_git() -> subprocess.Popen | None:
+    """Start asking git for the commit and whether the tracked files are modified, in one process
+    (once per process); None without git. `backtest` starts this first, so git answers while the
+    replay runs."""
     root = Path(__file__).resolve().parents[1]
     try:
-        return tuple(
-            subprocess.Popen(command, cwd=root, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-            for command in (
-                ["git", "rev-parse", "HEAD"],
-                ["git", "status", "--porcelain", "--untracked-files=no"],
-            )
+        return subprocess.Popen(
+            ["git", "status", "--porcelain=v2", "--branch", "--untracked-files=no"],
+            cwd=root,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            text=True,
         )
     except OSError:
         return None
@@ -354,9 +355,10 @@ def code_version() -> str:
     """
     asked = _ask_git()
     if asked is not None:
-        (commit, _), (dirty, _) = (process.communicate() for process in asked)
-        if all(process.returncode == 0 for process in asked):
-            return commit.strip() + ("-dirty" if dirty.strip() else "")
+        lines = asked.communicate()[0].splitlines()
+        commit = next((line.split()[2] for line in lines if line.startswith("# branch.oid ")), None)
+        if asked.returncode == 0 and commit not in (None, "(initial)"):
+            return commit + ("-dirty" if any(not line.startswith("#") for line in lines) else "")
     from importlib.metadata import version
 
     return f"tape-{version('tape')}"

@@ -5,7 +5,8 @@ in schema field order, plus ``sequence`` — each row's position in the batch's 
 the event types can be interleaved back into the order they happened (`merge_records`).
 
 Storage, by field: id fields (``id``, ``order_id``, ``intent_id``) are fixed-width ``S32`` byte
-arrays when every value is a 32-character ASCII id (Tape's own), other strings and enums are
+arrays when every value is a 32-character ASCII id (Tape's own), or the ids' 128-bit numbers
+(`ID_LANES`, written out as text when read) where the engine derived them with arrays, other strings and enums are
 dictionary-coded like `EventBatch` (``int32`` codes into ``categories[field]``, -1 for null),
 doubles are float arrays (NaN for the null of a nullable double), longs int64, anything else
 (maps, arrays) an object array. A backtest concatenates tables and turns them into DataFrames
@@ -47,6 +48,27 @@ from schemas.codec import CODEC
 
 ID_FIELDS = frozenset({"id", "order_id", "intent_id"})
 _ID_WIDTH = 32
+
+
+#: Ids as numbers: each id's two 64-bit lanes (NumPy joins such arrays in this native byte order).
+ID_LANES = np.dtype([("hi", np.uint64), ("lo", np.uint64)])
+#: The lanes big-endian: an id's 16 bytes in this layout, written in hex, are the id.
+_ID_WORDS = np.dtype([("hi", ">u8"), ("lo", ">u8")])
+
+
+def id_lanes(hi: np.ndarray, lo: np.ndarray) -> np.ndarray:
+    """Lanes as one `ID_LANES` array: ids kept as numbers until they are read as text (`id_text`),
+    which a backtest that only reads its metrics never does."""
+    ids = np.empty(len(hi), ID_LANES)
+    ids["hi"], ids["lo"] = hi, lo
+    return ids
+
+
+def id_text(ids: np.ndarray) -> np.ndarray:
+    """An `ID_LANES` array as a fixed-width ``S32`` array of 32-hex-digit ids (ASCII bytes, the form
+    `operators.execution.ids` gives)."""
+    words = np.ascontiguousarray(ids, dtype=_ID_WORDS)
+    return np.frombuffer(words.tobytes().hex().encode("ascii"), dtype="S32")
 
 
 class Coded(NamedTuple):
@@ -122,11 +144,18 @@ def _column(kind: str, values: list) -> np.ndarray | Coded:
     return _objects(values)
 
 
+def _id_bytes(column: np.ndarray) -> np.ndarray:
+    """An id column with ids kept as numbers (`ID_LANES`) written out as ``S32`` text."""
+    return id_text(column) if column.dtype == ID_LANES else column
+
+
 def _decoded_ids(column: np.ndarray) -> np.ndarray:
+    column = _id_bytes(column)
     return column.astype("U").astype(object) if column.dtype.kind == "S" else column
 
 
 def _arrow_ids(column: np.ndarray) -> pa.Array:
+    column = _id_bytes(column)
     if column.dtype.kind == "S" and column.dtype.itemsize == _ID_WIDTH and _ID_WIDTH * len(column) < 2**31:
         data = np.ascontiguousarray(column).tobytes()
         offsets = np.arange(0, _ID_WIDTH * (len(column) + 1), _ID_WIDTH, dtype=np.int32)
@@ -209,8 +238,10 @@ class EventTable:
             parts = [t.columns[name] for t in tables]
             if name in tables[0].categories:
                 categories[name], parts = _recode(parts, [t.categories[name] for t in tables])
-            elif len({p.dtype.kind for p in parts}) > 1:
-                parts = [_decoded_ids(p) for p in parts]
+            elif len({p.dtype for p in parts}) > 1:
+                parts = [_id_bytes(p) for p in parts]
+                if len({p.dtype for p in parts}) > 1:
+                    parts = [_decoded_ids(p) for p in parts]
             columns[name] = np.concatenate(parts)
         return cls(schema, columns, np.concatenate([t.sequence for t in tables]), categories)
 

@@ -326,8 +326,8 @@ class _Block:
         self.topic, self.schema = group
         self.categories = categories
         self.base = base
-        self.partition = np.concatenate(
-            [np.full(b - a, s.cache.partition, dtype=np.int32) for s, _, a, b in parts]
+        self.partition = _concat(  # one partition: a read-only view repeating its number, no memory
+            [np.broadcast_to(np.int32(s.cache.partition), (b - a,)) for s, _, a, b in parts]
         )
         self.offset = _concat([_pick(s.cache.array("offset"), s.rows, a, b) for s, _, a, b in parts])
         self.columns: dict[str, np.ndarray] | None = None

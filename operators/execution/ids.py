@@ -30,6 +30,8 @@ from hashlib import blake2b
 
 import numpy as np
 
+from schemas.event_table import id_lanes, id_text
+
 _SEPARATOR = "\x1f"
 _MASK = (1 << 64) - 1
 _GOLDEN = 0x9E3779B97F4A7C15
@@ -96,16 +98,9 @@ def child_lanes(
     return _mix_array(x ^ ((y << 32) | (y >> 32))), y
 
 
-def id_bytes(hi: np.ndarray, lo: np.ndarray) -> np.ndarray:
-    """Lanes as a fixed-width ``S32`` array of 32-hex-digit ids (the `child_id` form, as ASCII bytes)."""
-    words = np.empty((len(hi), 2), dtype=">u8")
-    words[:, 0], words[:, 1] = hi, lo
-    return np.frombuffer(words.tobytes().hex().encode("ascii"), dtype="S32")
-
-
 def format_ids(hi: np.ndarray, lo: np.ndarray) -> np.ndarray:
     """Lanes as an object array of 32-hex-digit id strings (the `child_id` form)."""
-    return id_bytes(hi, lo).astype("U32").astype(object)
+    return id_text(id_lanes(hi, lo)).astype("U32").astype(object)
 
 
 @lru_cache(maxsize=4096)

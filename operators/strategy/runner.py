@@ -34,11 +34,11 @@ from typing import Any
 
 import numpy as np
 
-from operators.execution.ids import id_bytes, target_id, target_lanes
+from operators.execution.ids import target_id, target_lanes
 from operators.strategy.base import Bars, BarView, Context, IndicatorValues, Strategy
 from schemas.batch import EventBatch
 from schemas.errors import ConfigError
-from schemas.event_table import EventTable
+from schemas.event_table import ID_LANES, EventTable, id_lanes
 
 BAR_FIELDS = ("open", "high", "low", "close", "volume", "ts_event")
 
@@ -59,6 +59,18 @@ class Targets:
 
     def __len__(self) -> int:
         return len(self.rows)
+
+    def take(self, indices: Sequence[int]) -> Targets:
+        """The targets at ``indices`` (ascending), e.g. those of some of the instruments."""
+        picked = np.asarray(indices, dtype=np.int64)
+        return Targets(
+            self.rows[picked],
+            tuple(self.instrument[i] for i in indices),
+            self.quantity[picked],
+            tuple(self.reason[i] for i in indices),
+            self.ts_event[picked],
+            self.ts_init[picked],
+        )
 
     def to_records(self, strategy_id: str, account_id: str) -> list[dict]:
         """TargetPosition events (Avro-form dicts) with deterministic ids."""
@@ -87,13 +99,13 @@ class Targets:
         """The TargetPosition events as an `EventTable` (the same ids as `to_records`, derived for all at once)."""
         first = self.instrument[0] if len(self) else ""
         if self.instrument.count(first) == len(self):  # one instrument
-            ids = id_bytes(*target_lanes(strategy_id, first, self.ts_event))
+            ids = id_lanes(*target_lanes(strategy_id, first, self.ts_event))
         else:
             instruments = np.asarray(self.instrument, dtype=object)
-            ids = np.empty(len(self), dtype="S32")
+            ids = np.empty(len(self), dtype=ID_LANES)
             for instrument in dict.fromkeys(self.instrument):
                 mine = instruments == instrument
-                ids[mine] = id_bytes(*target_lanes(strategy_id, instrument, self.ts_event[mine]))
+                ids[mine] = id_lanes(*target_lanes(strategy_id, instrument, self.ts_event[mine]))
         return EventTable.build(
             "TargetPosition",
             self.rows,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import subprocess
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -9,7 +10,7 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
-from replay.backtest import backtest
+from replay.backtest import backtest, code_version
 from schemas.codec import CODEC
 from schemas.errors import ConfigError
 from tape.cli import main
@@ -75,6 +76,14 @@ def test_backtests_in_threads_each_get_their_own_run():
     assert not alone[0].equals(alone[1])  # the runs differ, so a mix-up would show
     for one, other in zip(alone, together, strict=True):
         pd.testing.assert_frame_equal(one, other)
+
+
+def test_code_version_is_the_git_commit_marked_dirty_when_tracked_files_changed():
+    def git(*args: str) -> str:
+        return subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True, check=True).stdout
+
+    modified = git("status", "--porcelain", "--untracked-files=no").strip() != ""
+    assert code_version() == git("rev-parse", "HEAD").strip() + ("-dirty" if modified else "")
 
 
 def test_bad_config_names_the_field(tmp_path):

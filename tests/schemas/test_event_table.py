@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from operators.execution.ids import event_id
 from schemas.codec import CODEC
-from schemas.event_table import EventTable, fields, merge_records, tables_of
+from schemas.event_table import EventTable, fields, id_lanes, merge_records, tables_of
 
 ids = st.one_of(st.builds(event_id, st.text(max_size=5)), st.text(min_size=1, max_size=8))
 names = st.sampled_from(["s1", "s2", "ALFA", "BETA", ""])
@@ -118,3 +118,43 @@ def test_build_names_missing_and_unknown_fields():
         ValueError, match=r"missing fields \['strategy_id'.*'price'.*unknown fields \['colour'\]"
     ):
         EventTable.build("Fill", [0], id=np.array([b"0" * 32]), order_id=np.array([b"1" * 32]), colour="red")
+
+
+lanes = st.lists(st.tuples(st.integers(0, 2**64 - 1), st.integers(0, 2**64 - 1)), min_size=1, max_size=20)
+
+
+@given(lanes, st.integers(0, 20))
+def test_ids_kept_as_numbers_read_as_their_text_everywhere(id_lanes_values, cut):
+    hi = np.array([h for h, _ in id_lanes_values], np.uint64)
+    lo = np.array([low for _, low in id_lanes_values], np.uint64)
+    text = [f"{h:016x}{low:016x}" for h, low in id_lanes_values]  # the form `child_id` writes
+    rows = [alert(t, "s", "ALFA", 1.0, i) for i, t in enumerate(text)]
+    as_text = EventTable.from_records("RiskAlert", rows, range(len(rows)))
+    as_numbers = EventTable(
+        "RiskAlert",
+        {**as_text.columns, "id": id_lanes(hi, lo)},
+        as_text.sequence,
+        as_text.categories,
+    )
+
+    assert as_numbers.to_records() == rows
+    pd.testing.assert_frame_equal(as_numbers.to_frame(), as_text.to_frame())
+    assert as_numbers.to_arrow().equals(as_text.to_arrow())
+    cut = min(cut, len(rows))
+    numbers_first = EventTable.concat("RiskAlert", [as_numbers, as_text])  # NumPy cannot join these two
+    assert numbers_first.to_records() == rows + rows
+    assert (
+        EventTable.concat("RiskAlert", [_head(as_numbers, cut), _tail(as_numbers, cut)]).to_records() == rows
+    )
+
+
+def _head(table: EventTable, n: int) -> EventTable:
+    return EventTable(
+        table.schema, {k: v[:n] for k, v in table.columns.items()}, table.sequence[:n], table.categories
+    )
+
+
+def _tail(table: EventTable, n: int) -> EventTable:
+    return EventTable(
+        table.schema, {k: v[n:] for k, v in table.columns.items()}, table.sequence[n:], table.categories
+    )
