@@ -15,7 +15,7 @@ import numpy as np
 from bytewax.dataflow import Dataflow, Stream
 
 from connectors.kafka.operators import DecodedEvent, decode_events, dlq_output
-from connectors.kafka.sink import KafkaSink, OutboundRecord
+from connectors.kafka.sink import OutboundRecord, kafka_output
 from connectors.kafka.source import KafkaSource, StartAt
 from schemas.batch import EventBatch
 from schemas.codec import CODEC
@@ -120,5 +120,6 @@ def outbound(options: ServiceOptions, key: str, events: Iterable[tuple[str, dict
 
 
 def write_records(step_id: str, records: Stream[OutboundRecord], options: ServiceOptions) -> None:
-    """Write encoded records to Kafka (idempotent producer, delivery checked)."""
-    op.output(step_id, records, KafkaSink(options.bootstrap))
+    """Write encoded records to Kafka (idempotent producer; delivery confirmed before each epoch ends,
+    not per batch, so the worker does not wait for the broker after every batch)."""
+    kafka_output(step_id, records, options.bootstrap)

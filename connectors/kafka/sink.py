@@ -1,15 +1,22 @@
-"""`KafkaSink`: write records from a Bytewax flow to Kafka, placed by key, with checked delivery.
+"""Kafka sinks: write records from a Bytewax flow to Kafka, placed by key, with checked delivery.
 
-A `DynamicSink`: one idempotent producer per worker, writing to any topic the items name. A
-`FixedPartitionedSink` would force items into ``(key, value)`` pairs routed to Bytewax sink partitions
-and add snapshots with nothing to hold, since a write is complete once Kafka acknowledged it.
+Two sinks share one producing partition (an idempotent producer writing to any topic the items name):
 
-Placement: partition = `connectors.partitioning.partition_for(key, partition count of the topic)`,
-counts looked up once per topic from the broker's metadata. Every ``write_batch`` ends with a flush
-and raises `TapeError` if any record of the batch was not delivered, so the epoch never completes with
-a lost record. The idempotent producer makes librdkafka's retries (a broker restart, a lost
-connection) free of duplicates and reordering. Guarantee: **at-least-once** (a resumed flow writes
-its last incomplete epoch again).
+* `KafkaSink`, a `DynamicSink` (one producer per worker): every ``write_batch`` ends with a flush and
+  raises `TapeError` if any record of the batch was not delivered. Simple, but the worker waits for a
+  broker round trip on every batch.
+* `KafkaEpochSink`, a `FixedPartitionedSink` of one partition, for latency-sensitive services:
+  ``write_batch`` hands records to librdkafka and returns (failures reported so far raise at once);
+  the partition's ``snapshot``, which Bytewax calls at the end of every epoch in which it wrote and
+  before that epoch can be committed, flushes and raises if any record of the epoch was not delivered.
+  Records go out after ``linger.ms`` while the worker moves on. Items are ``(key, record)`` pairs; the
+  key is ignored (`kafka_output` adds it).
+
+Either way an epoch never completes with a lost record. Placement: partition =
+`connectors.partitioning.partition_for(key, partition count of the topic)`, counts looked up once per
+topic from the broker's metadata. The idempotent producer makes librdkafka's retries (a broker
+restart, a lost connection) free of duplicates and reordering. Guarantee: **at-least-once** (a
+resumed flow writes its last incomplete epoch again).
 """
 
 from __future__ import annotations
@@ -20,7 +27,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from bytewax.outputs import DynamicSink, StatelessSinkPartition
+import bytewax.operators as op
+from bytewax.dataflow import Stream, operator
+from bytewax.outputs import DynamicSink, FixedPartitionedSink, StatefulSinkPartition, StatelessSinkPartition
 from confluent_kafka import KafkaError as ConfluentKafkaError
 from confluent_kafka import KafkaException, Message, Producer
 from confluent_kafka.admin import TopicMetadata
@@ -85,8 +94,8 @@ class OutboundRecord:
         return cls(topic, key, value, tuple(headers or ()))
 
 
-class _KafkaSinkPartition(StatelessSinkPartition[OutboundRecord | tuple]):
-    """One producer; each batch is produced, flushed and checked before ``write_batch`` returns."""
+class _Producing:
+    """One producer: places records by key and collects delivery failures until they are raised."""
 
     def __init__(self, producer: Producer, bootstrap: str):
         self._producer = producer
@@ -126,7 +135,8 @@ class _KafkaSinkPartition(StatelessSinkPartition[OutboundRecord | tuple]):
             where = f"{message.topic()}/{message.partition()}"
             self._failures.append(f"{where}: {error.str()} (code {error.name()})")
 
-    def _produce(self, record: OutboundRecord) -> None:
+    def produce(self, record: OutboundRecord) -> None:
+        """Hand one record to librdkafka (waiting for room if its local queue is full)."""
         kwargs: dict[str, Any] = {
             "topic": record.topic,
             "key": record.key,
@@ -148,22 +158,57 @@ class _KafkaSinkPartition(StatelessSinkPartition[OutboundRecord | tuple]):
                     f"cannot produce to topic {record.topic!r}: {e.args[0].str()}"
                 ) from e
 
-    def write_batch(self, items: list[OutboundRecord | tuple]) -> None:
-        for item in items:
-            self._produce(OutboundRecord.of(item))
-        self._flush()
+    def serve_reports(self) -> None:
+        """Take the delivery reports that arrived (no wait); raise if any record failed."""
+        self._producer.poll(0)
+        self._raise_failures()
 
-    def _flush(self) -> None:
+    def confirm(self) -> None:
+        """Wait until every record handed over so far is delivered; raise if any failed."""
         while self._producer.flush(FLUSH_STEP_S) > 0:
             pass
+        self._raise_failures()
+
+    def _raise_failures(self) -> None:
         if self._failures:
             failures, self._failures = self._failures, []
             raise KafkaDeliveryError(
                 f"{len(failures)} record(s) were not delivered to {self._bootstrap}; first: {failures[0]}"
             )
 
+
+class _KafkaSinkPartition(StatelessSinkPartition[OutboundRecord | tuple]):
+    """Each batch is produced, flushed and checked before ``write_batch`` returns."""
+
+    def __init__(self, producing: _Producing):
+        self._producing = producing
+
+    def write_batch(self, items: list[OutboundRecord | tuple]) -> None:
+        for item in items:
+            self._producing.produce(OutboundRecord.of(item))
+        self._producing.confirm()
+
     def close(self) -> None:
-        self._flush()
+        self._producing.confirm()
+
+
+class _EpochSinkPartition(StatefulSinkPartition[OutboundRecord | tuple, None]):
+    """Batches are handed to librdkafka as they come; each epoch's snapshot confirms their delivery."""
+
+    def __init__(self, producing: _Producing):
+        self._producing = producing
+
+    def write_batch(self, values: list[OutboundRecord | tuple]) -> None:
+        for value in values:
+            self._producing.produce(OutboundRecord.of(value))
+        self._producing.serve_reports()
+
+    def snapshot(self) -> None:
+        """The end of an epoch: everything written in it must be delivered before it can commit."""
+        self._producing.confirm()
+
+    def close(self) -> None:
+        self._producing.confirm()
 
 
 class KafkaSink(DynamicSink[OutboundRecord | tuple]):
@@ -198,4 +243,69 @@ class KafkaSink(DynamicSink[OutboundRecord | tuple]):
 
     def build(self, step_id: str, worker_index: int, worker_count: int) -> _KafkaSinkPartition:
         """One producer for this worker."""
-        return _KafkaSinkPartition(Producer(self.config), self.bootstrap)
+        return _KafkaSinkPartition(_Producing(Producer(self.config), self.bootstrap))
+
+
+#: The one partition of a `KafkaEpochSink`.
+EPOCH_SINK_PART = "producer"
+
+#: Producer settings of `KafkaEpochSink` unless overridden: records leave after at most 1 ms.
+LOW_LATENCY = {"linger.ms": 1}
+
+
+class KafkaEpochSink(FixedPartitionedSink[OutboundRecord | tuple, None]):
+    """Write ``(key, record)`` pairs to Kafka without waiting per batch; delivery confirmed per epoch.
+
+    One partition (one producer, on the worker Bytewax makes its primary): a service with several
+    workers sends its records to that worker. ``linger.ms`` defaults to 1 (`LOW_LATENCY`).
+
+    Parameters
+    ----------
+    bootstrap
+        Kafka bootstrap servers.
+    config
+        Extra librdkafka producer settings; they win over `clients.producer_config`'s and `LOW_LATENCY`.
+
+    Examples
+    --------
+    >>> sink = KafkaEpochSink("127.0.0.1:19092")
+    >>> sink.list_parts(), sink.part_fn("any key"), sink.config["linger.ms"]
+    (['producer'], 0, 1)
+    """
+
+    def __init__(self, bootstrap: str, config: dict[str, Any] | None = None):
+        self.bootstrap = bootstrap
+        self.config = KafkaSink(bootstrap, {**LOW_LATENCY, **(config or {})}).config
+
+    def list_parts(self) -> list[str]:
+        """The single partition."""
+        return [EPOCH_SINK_PART]
+
+    def part_fn(self, item_key: str) -> int:
+        """Every item goes to the single partition."""
+        return 0
+
+    def build_part(self, step_id: str, for_part: str, resume_state: None) -> _EpochSinkPartition:
+        """One producer; there is nothing to resume (delivered records are in Kafka)."""
+        return _EpochSinkPartition(_Producing(Producer(self.config), self.bootstrap))
+
+
+@operator
+def kafka_output(
+    step_id: str, records: Stream[OutboundRecord], bootstrap: str, config: dict[str, Any] | None = None
+) -> None:
+    """Write records to Kafka through a `KafkaEpochSink` (delivery confirmed at each epoch's end).
+
+    Parameters
+    ----------
+    step_id
+        Unique id of this step.
+    records
+        Stream of `OutboundRecord` (or ``(topic, key, value, headers)`` tuples).
+    bootstrap
+        Kafka bootstrap servers.
+    config
+        Extra producer settings.
+    """
+    keyed = op.map("to_sink_part", records, lambda record: (EPOCH_SINK_PART, record))
+    op.output("write", keyed, KafkaEpochSink(bootstrap, config))

@@ -26,6 +26,8 @@ class BollingerReversion(Strategy):
     [0.0, 3.0, 3.0, 0.0]
     """
 
+    per_instrument = True
+
     class Params(BaseModel):
         period: int = Field(20, ge=2)
         num_std: float = Field(2.0, gt=0)

@@ -24,6 +24,8 @@ class MovingAverageCrossover(Strategy):
     [0.0, 0.0, 10.0]
     """
 
+    per_instrument = True
+
     class Params(BaseModel):
         fast: int = Field(10, ge=1)
         slow: int = Field(30, ge=2)

@@ -21,6 +21,8 @@ class MacdMomentum(Strategy):
     [0.0, 2.0, -2.0]
     """
 
+    per_instrument = True
+
     class Params(BaseModel):
         fast: int = Field(12, ge=2)
         slow: int = Field(26, ge=2)

@@ -24,6 +24,8 @@ class RsiReversion(Strategy):
     [0.0, 5.0, 5.0, 0.0, 0.0]
     """
 
+    per_instrument = True
+
     class Params(BaseModel):
         period: int = Field(14, ge=2)
         oversold: float = Field(30.0, gt=0, lt=100)

@@ -175,6 +175,10 @@ class Strategy:
     """Base class of strategies; see the module docstring for an example."""
 
     Params: ClassVar[type[BaseModel]] = _NoParams
+    #: True when the decision for an instrument depends only on that instrument's bars, indicators and
+    #: held target (not on the universe or other instruments): instances with equal params over
+    #: disjoint universes then decide, run as one over the union, what each decides alone.
+    per_instrument: ClassVar[bool] = False
 
     def __init__(self, params: BaseModel | dict[str, Any] | None = None):
         self.p = self.validate_params(params)

@@ -1,9 +1,11 @@
-"""KafkaSink against the session's real broker: placement by key, checked delivery, broker restart."""
+"""KafkaSink and KafkaEpochSink against the session's real broker: placement by key, checked
+delivery (per batch, or at each epoch's snapshot), broker restart."""
 
 from __future__ import annotations
 
 import threading
 import time
+from datetime import timedelta
 
 import bytewax.operators as op
 import pytest
@@ -11,7 +13,7 @@ from bytewax.dataflow import Dataflow
 from bytewax.testing import TestingSource, run_main
 from confluent_kafka import Consumer, KafkaError, TopicPartition
 
-from connectors.kafka.sink import KafkaDeliveryError, KafkaSink, OutboundRecord
+from connectors.kafka.sink import KafkaDeliveryError, KafkaEpochSink, KafkaSink, OutboundRecord, kafka_output
 from connectors.partitioning import partition_for
 from schemas.errors import ConfigError, TapeError
 
@@ -42,6 +44,43 @@ def write(bootstrap: str, items: list, batch_size: int = 100) -> None:
         "kafka", op.input("items", flow, TestingSource(items, batch_size=batch_size)), KafkaSink(bootstrap)
     )
     run_main(flow)
+
+
+def write_per_epoch(bootstrap: str, items: list, batch_size: int = 100) -> None:
+    flow = Dataflow("write_per_epoch")
+    kafka_output("kafka", op.input("items", flow, TestingSource(items, batch_size=batch_size)), bootstrap)
+    run_main(flow, epoch_interval=timedelta(milliseconds=1))
+
+
+def test_epoch_sink_writes_every_record_placed_by_key_in_order(kafka_bootstrap, new_topic):
+    topic = new_topic("epoch-sink", partitions=3)
+    keys = [f"k{i}".encode() for i in range(7)]
+    items = [OutboundRecord(topic, keys[i % 7], f"{i}".encode()) for i in range(700)]
+
+    write_per_epoch(kafka_bootstrap, items, batch_size=9)
+
+    by_partition = read_topic(kafka_bootstrap, topic, 3)
+    values = [int(m.value()) for messages in by_partition.values() for m in messages]
+    assert sorted(values) == list(range(700))
+    for partition, messages in by_partition.items():
+        assert {partition_for(m.key(), 3) for m in messages} <= {partition}
+        for key in {m.key() for m in messages}:
+            sequence = [int(m.value()) for m in messages if m.key() == key]
+            assert sequence == sorted(sequence)
+
+
+def test_epoch_sink_snapshot_confirms_delivery_and_raises_on_failure(kafka_bootstrap, new_topic):
+    topic = new_topic("epoch-sink", config={"max.message.bytes": "1024"})  # rejects larger batches
+    sink = KafkaEpochSink(kafka_bootstrap, {"compression.type": "none"})
+    partition = sink.build_part("write", sink.list_parts()[0], None)
+
+    partition.write_batch([OutboundRecord(topic, b"k", b"small")])
+    partition.snapshot()  # delivered: the epoch may commit
+    assert [m.value() for m in read_topic(kafka_bootstrap, topic, 1)[0]] == [b"small"]
+
+    partition.write_batch([OutboundRecord(topic, b"k", bytes(4096))])
+    with pytest.raises(KafkaDeliveryError, match=f"{topic}/0: .*MSG_SIZE_TOO_LARGE"):
+        partition.snapshot()
 
 
 def test_sink_places_each_key_in_partition_for_key(kafka_bootstrap, new_topic):
