@@ -58,7 +58,9 @@ class NpyAppender:
         os.remove(self._part)
 
 
-_SIMPLE_HEADER = re.compile(rb"\{'descr': '([<>|][a-zA-Z]\d+)', 'fortran_order': False, 'shape': \((\d+),\), \}")
+_SIMPLE_HEADER = re.compile(
+    rb"\{'descr': '([<>|][a-zA-Z]\d+)', 'fortran_order': False, 'shape': \((\d+),\), \}"
+)
 
 
 def load_array(path: Path) -> np.ndarray:
