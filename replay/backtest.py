@@ -3,7 +3,6 @@
 The dataflow reads top to bottom::
 
     read_tape (TapeSource: EventBatch es in event-time order)
-      → key_by_strategy
       → decide_targets  (StrategyRunner: indicators + strategy → target changes)
       → execute_targets (TradingEngine: risk → orders → simulated exchange → fills → portfolio)
       → collect_results
@@ -244,10 +243,15 @@ class _Collector:
 
 @dataclass(frozen=True)
 class _Run:
-    """What one backtest binds into the process's backtest dataflow while it runs."""
+    """What one backtest binds into the process's backtest dataflow while it runs: the tape, the
+    strategy's runner and the trading engine (the state of one strategy on one worker, kept here
+    rather than in Bytewax state, which Bytewax would deep-copy for a snapshot no replay resumes
+    from), and the collector of the results."""
 
     source: TapeSource
     config: RunConfig
+    runner: StrategyRunner
+    engine: TradingEngine
     collector: _Collector
 
 
@@ -272,7 +276,7 @@ class _CollectorPartition(StatelessSinkPartition):
     def write_batch(self, items: list) -> None:
         run = self._run
         strategy_id, account_id = run.config.strategy.strategy_id, run.config.account.id
-        for _key, (batch, targets, side_events, result) in items:
+        for batch, targets, side_events, result in items:
             run.collector.add(strategy_id, account_id, batch, targets, side_events, result)
 
 
@@ -301,18 +305,15 @@ def make_runner(config: RunConfig) -> StrategyRunner:
     return runner
 
 
-def _decide(runner: StrategyRunner | None, batch: EventBatch):
-    runner = runner or make_runner(_RUN.get().config)
+def _decide(batch: EventBatch) -> tuple[EventBatch, Targets, list]:
+    runner = _RUN.get().runner
     targets = runner.on_batch(batch) if batch.schema == "Bar" else EMPTY_TARGETS
-    return runner, (batch, targets, runner.take_events())
+    return batch, targets, runner.take_events()
 
 
-def _execute(engine: TradingEngine | None, decided: tuple[EventBatch, Targets, list]):
-    if engine is None:
-        config = _RUN.get().config
-        engine = TradingEngine(config.stage_config(), config.strategy.strategy_id, config.account.id)
+def _execute(decided: tuple[EventBatch, Targets, list]) -> tuple[EventBatch, Targets, list, BatchResult]:
     batch, targets, side_events = decided
-    return engine, (batch, targets, side_events, engine.on_batch(batch, targets))
+    return batch, targets, side_events, _RUN.get().engine.on_batch(batch, targets)
 
 
 @cache
@@ -322,9 +323,8 @@ def backtest_flow() -> Dataflow:
     (`_RUN`) while it runs, so runs in different threads do not meet."""
     flow = Dataflow("backtest")
     batches = op.input("read_tape", flow, _RunTape())
-    keyed = op.key_on("key_by_strategy", batches, lambda _batch: _RUN.get().config.strategy.strategy_id)
-    decided = op.stateful_map("decide_targets", keyed, _decide)
-    executed = op.stateful_map("execute_targets", decided, _execute)
+    decided = op.map("decide_targets", batches, _decide)
+    executed = op.map("execute_targets", decided, _execute)
     op.output("collect_results", executed, _RunCollector())
     return flow
 
@@ -465,10 +465,11 @@ def backtest(
     missing = [t for t in config.data.topics if t not in reader.topics]
     if missing:
         raise ConfigError(f"data.topics: {missing} not in the tape {tape} (it has {reader.topics})")
-    make_runner(config)  # validate the strategy and its params before the flow starts
+    runner = make_runner(config)  # validates the strategy and its params before the flow starts
+    engine = TradingEngine(config.stage_config(), config.strategy.strategy_id, config.account.id)
     collector = _Collector(config.benchmark, expected_rows=reader.count(config.data.topics))
     source = TapeSource(tape, config.data.topics, config.data.batch_rows, progress)
-    bound = _RUN.set(_Run(source, config, collector))
+    bound = _RUN.set(_Run(source, config, runner, engine, collector))
     try:
         run_main(backtest_flow(), epoch_interval=timedelta(seconds=30))
     finally:

@@ -148,6 +148,12 @@ def _target_changes(wanted: Sequence[np.ndarray], previous: Sequence[float]) -> 
     firsts = np.cumsum([0, *map(len, wanted[:-1])])
     if np.isnan(held).any():
         held = _forward_fill(held, firsts, previous)
+    if len(wanted) == 1:  # each bar against the one before, without a shifted copy
+        changed = np.flatnonzero(held[1:] != held[:-1])
+        changed += 1
+        if held[0] != previous[0]:
+            changed = np.concatenate(([0], changed))
+        return changed, held[changed]
     before = np.empty_like(held)
     before[1:] = held[:-1]
     before[firsts] = previous
@@ -419,6 +425,8 @@ class StrategyRunner:
         if several_bars:  # their changes, found for all the groups at once
             instruments, group_rows, wanted, previous = zip(*several_bars, strict=True)
             changed, quantities = _target_changes(wanted, previous)
+            if len(groups) == 1:  # one instrument: its changes are the batch's, in row order
+                return group_rows[0][changed], [instruments[0]] * len(changed), quantities, [""] * len(changed)
             group = np.searchsorted(np.cumsum([len(rows) for rows in group_rows]), changed, side="right")
             found_rows.append(np.concatenate(group_rows)[changed])
             found_quantities.append(quantities)
