@@ -1070,5 +1070,7 @@ def _account_fill_by_fill(
 
 def _in_sequence(table: EventTable) -> EventTable:
     order = np.argsort(table.sequence, kind="stable")
-    columns = {name: column[order] for name, column in table.columns.items()}
+    columns = {  # a column of one repeated value stays one
+        name: column if column.strides == (0,) else column[order] for name, column in table.columns.items()
+    }
     return EventTable(table.schema, columns, table.sequence[order], table.categories)

@@ -110,6 +110,11 @@ def _kinds(schema: str) -> dict[str, str]:
     return kinds
 
 
+def _repeated(value: object, n: int) -> np.ndarray:
+    """``value`` ``n`` times as a read-only view of one value (a constant column takes no memory)."""
+    return np.broadcast_to(np.asarray(value), (n,))
+
+
 def _objects(values: Sequence) -> np.ndarray:
     column = np.empty(len(values), dtype=object)
     column[:] = values
@@ -189,7 +194,8 @@ class EventTable:
 
     @classmethod
     def build(cls, schema: str, sequence: np.ndarray | Sequence[int], **values: object) -> EventTable:
-        """A table from one value per field: an array, a `Coded` column, or one str/float/int for every row."""
+        """A table from one value per field: an array, a `Coded` column, or one str/float/int for every
+        row (kept as one value, see `_repeated`)."""
         missing = [name for name in fields(schema) if name not in values]
         unknown = sorted(set(values) - set(fields(schema)))
         if missing or unknown:
@@ -206,13 +212,13 @@ class EventTable:
             if isinstance(value, Coded):
                 columns[name], categories[name] = value.codes.astype(np.int32, copy=False), value.categories
             elif kinds[name] == "string" and isinstance(value, str):
-                columns[name], categories[name] = np.zeros(n, np.int32), (value,)
+                columns[name], categories[name] = _repeated(np.int32(0), n), (value,)
             elif kinds[name] == "string":
                 columns[name], categories[name] = _coded(list(value))
             elif isinstance(value, np.ndarray):
                 columns[name] = value
             else:
-                columns[name] = np.full(n, value)
+                columns[name] = _repeated(value, n)
         return cls(schema, columns, sequence, categories)
 
     @classmethod
