@@ -8,7 +8,9 @@ clock just before each produce. Consumers on ``sig.target`` and ``oms.order`` me
 Only events caused by the bars of a rate's run count for it (by ts_init), and each rate waits for the
 services to drain (no new sample for 1 s, at most 20 s), so backlog of the warm-up or of a previous
 rate is not charged to it. A rate is sustained when latency does not grow over the run (the median of
-the last quarter of bars, by produce time, < 2 × the first quarter's + 5 ms) and p99 < 1 s.
+the last quarter of bars, by produce time, < 2 × the first quarter's + 5 ms) and p99 < 1 s. Each
+rate also reports the CPU seconds the two services and the broker used from its start until drained,
+and the 1-minute load average before and after (the machine may be shared).
 
     python bench/bench_latency.py --strategies 100 --rates 10000,20000 --seconds 20
 """
@@ -36,6 +38,11 @@ from tape.broker import LocalBroker, free_ports
 
 ROOT = Path(__file__).resolve().parents[1]
 MINUTE = 60_000_000_000
+#: Seconds of 1k bars/s before the measured rates. A freshly started set (broker, services) stalls
+#: about once, for ~1 s, in its first ~40 s under load (measured: rates 1000 ×4 after a 12 s warm-up,
+#: p99 to Order 1,067 ms in the first window, 76–115 ms in the next three), which is start-up, not
+#: the rate's latency.
+WARM_UP_S = 30
 
 
 class LatencyProbe(threading.Thread):
@@ -82,7 +89,7 @@ def write_configs(directory: Path, instruments: list[str]) -> None:
 
 
 def produce(
-    bootstrap: str,
+    producer: Producer,
     topic: str,
     instruments: list[str],
     rate: int,
@@ -90,7 +97,6 @@ def produce(
     step: list[int],
     partitions: int,
 ) -> int:
-    producer = Producer(producer_config(bootstrap, **{"linger.ms": 0}))
     rng = np.random.default_rng(rate)
     prices = 100.0 + rng.normal(0, 1, len(instruments)).cumsum() * 0
     tick = 0.01
@@ -143,8 +149,14 @@ def first_minute(instruments: list[str], args: argparse.Namespace) -> int:
     """The minute (since epoch) of the first bar: every bar's event time, which the services' outputs
     carry as their Kafka timestamp, stays in the past (the broker rejects timestamps over an hour
     ahead) and within retention (older records are deleted, under a lagging consumer's feet)."""
-    bars = 1000 * 5 + sum(int(rate) * args.seconds for rate in args.rates.split(","))
+    bars = 1000 * WARM_UP_S + sum(int(rate) * args.seconds for rate in args.rates.split(","))
     return time.time_ns() // MINUTE - int(bars / len(instruments)) - 24 * 60
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of process ``pid`` so far (Linux /proc), in seconds."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def summary(samples: list[tuple[int, int]], start_ns: int, end_ns: int) -> dict:
@@ -207,22 +219,30 @@ def main() -> None:
                     probe.start()
                 step = [first_minute(instruments, args)]
                 time.sleep(8)  # services start and assign their partitions
-                produce(broker.bootstrap, "md.bar.1m", instruments, 1000, 5, step, partitions)  # warm up
+                # one producer for the whole run: a new one holds its first records until its connection,
+                # metadata and idempotent producer id are set up, which would count as the services' latency
+                producer = Producer(producer_config(broker.bootstrap, **{"linger.ms": 0}))
+                produce(producer, "md.bar.1m", instruments, 1000, WARM_UP_S, step, partitions)
                 drain(probes)
                 print(f"{args.strategies} strategy instances; latency from produce to output, ms\n")
                 print(
-                    "| rate bars/s | sent | to TargetPosition p50 / p99 / max | to Order p50 / p99 / max | sustained |"
+                    "| rate bars/s | sent | to TargetPosition p50 / p99 / max | to Order p50 / p99 / max "
+                    "| sustained | CPU s strategies / execution / broker | load before → after |"
                 )
-                print("|---:|---:|---|---|---|")
+                print("|---:|---:|---|---|---|---|---|")
+                pids = [service.pid for service in services] + [int(broker.pid_path.read_text())]
                 for rate in (int(r) for r in args.rates.split(",")):
+                    load_before = os.getloadavg()[0]
+                    cpu_before = [cpu_seconds(pid) for pid in pids]
                     start_ns = time.time_ns()
                     begun = time.perf_counter()
-                    sent = produce(
-                        broker.bootstrap, "md.bar.1m", instruments, rate, args.seconds, step, partitions
-                    )
+                    sent = produce(producer, "md.bar.1m", instruments, rate, args.seconds, step, partitions)
                     achieved = sent / (time.perf_counter() - begun)
                     end_ns = time.time_ns()
                     drain(probes)
+                    cpu = " / ".join(
+                        f"{cpu_seconds(pid) - b:.1f}" for pid, b in zip(pids, cpu_before, strict=True)
+                    )
                     target, order = (summary(p.samples, start_ns, end_ns) for p in probes)
 
                     def fmt(s):
@@ -238,7 +258,8 @@ def main() -> None:
                         else "no"
                     )
                     print(
-                        f"| {rate:,} (achieved {achieved:,.0f}) | {sent:,} | {fmt(target)} | {fmt(order)} | {sustained} |",
+                        f"| {rate:,} (achieved {achieved:,.0f}) | {sent:,} | {fmt(target)} | {fmt(order)} "
+                        f"| {sustained} | {cpu} | {load_before:.1f} → {os.getloadavg()[0]:.1f} |",
                         flush=True,
                     )
                 for probe in probes:

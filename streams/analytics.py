@@ -28,6 +28,7 @@ from connectors.kafka.dlq import dlq_topic
 from connectors.kafka.operators import DecodedEvent, decode_events, dlq_output
 from connectors.kafka.source import KafkaSource, StartAt
 from connectors.records import RawRecord
+from streams.edges import settle_heap
 from streams.options import ServiceOptions
 
 #: The topics the service stores (before the namespace prefix).
@@ -128,4 +129,6 @@ def build_flow(options: ServiceOptions) -> Dataflow:
 
 def flow() -> Dataflow:
     """Entry point for ``python -m bytewax.run streams.analytics:flow`` (options from TAPE_* env)."""
-    return build_flow(ServiceOptions.from_env())
+    dataflow = build_flow(ServiceOptions.from_env())
+    settle_heap()
+    return dataflow

@@ -1,4 +1,5 @@
-"""The Kafka edges every service shares: read + decode (+ DLQ), columnar batching, write events.
+"""The Kafka edges every service shares: read + decode (+ DLQ), columnar batching, write events, and
+`settle_heap` for a service's entry point.
 
 Where each event type goes is decided in one place, `TOPIC_OF`, so the live services and the tape
 records of them agree.
@@ -6,6 +7,7 @@ records of them agree.
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Iterable
 from dataclasses import replace
 from datetime import timedelta
@@ -123,3 +125,13 @@ def write_records(step_id: str, records: Stream[OutboundRecord], options: Servic
     """Write encoded records to Kafka (idempotent producer; delivery confirmed before each epoch ends,
     not per batch, so the worker does not wait for the broker after every batch)."""
     kafka_output(step_id, records, options.bootstrap)
+
+
+def settle_heap() -> None:
+    """Take what a service allocated while starting (imported modules, its built dataflow) out of the
+    garbage collector's scans: collect once, then freeze the survivors. Call it once, at a service's
+    entry point, after building the flow. A running service's full collections then scan only what it
+    allocated since, instead of the ~150k objects of its imports (measured: 60–270 ms pauses at 5k
+    bars/s in the execution service, none of which collected anything)."""
+    gc.collect()
+    gc.freeze()

@@ -18,7 +18,7 @@ from operators.feature_set import FeatureSet, FeatureSetConfig
 from replay.backtest import load_config
 from schemas.batch import EventBatch
 from schemas.codec import CODEC
-from streams.edges import group_into_batches, read_events, write_records
+from streams.edges import group_into_batches, read_events, settle_heap, write_records
 from streams.options import ServiceOptions
 
 
@@ -59,4 +59,6 @@ def build_flow(options: ServiceOptions) -> Dataflow:
 
 def flow() -> Dataflow:
     """Entry point for ``python -m bytewax.run streams.features:flow`` (options from TAPE_* env)."""
-    return build_flow(ServiceOptions.from_env())
+    dataflow = build_flow(ServiceOptions.from_env())
+    settle_heap()
+    return dataflow

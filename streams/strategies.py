@@ -39,7 +39,14 @@ from operators.strategy import StrategyRunner, Targets
 from replay.backtest import load_configs, make_runner
 from schemas.batch import EventBatch
 from schemas.errors import ConfigError
-from streams.edges import group_into_batches, outbound, read_events, route_by_universe, write_records
+from streams.edges import (
+    group_into_batches,
+    outbound,
+    read_events,
+    route_by_universe,
+    settle_heap,
+    write_records,
+)
 from streams.options import ServiceOptions
 
 
@@ -204,4 +211,6 @@ def build_flow(options: ServiceOptions) -> Dataflow:
 
 def flow() -> Dataflow:
     """Entry point for ``python -m bytewax.run streams.strategies:flow`` (options from TAPE_* env)."""
-    return build_flow(ServiceOptions.from_env())
+    dataflow = build_flow(ServiceOptions.from_env())
+    settle_heap()
+    return dataflow

@@ -23,8 +23,11 @@ def run_service(
     from bytewax.recovery import RecoveryConfig, init_db_dir
     from bytewax.run import cli_main
 
+    from streams.edges import settle_heap
+
     module = importlib.import_module(f"streams.{name}")
     flow = module.build_flow(options)
+    settle_heap()
     recovery = None
     if recovery_dir is not None:
         if not any(recovery_dir.glob("part-*.sqlite3")):
