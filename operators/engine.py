@@ -43,6 +43,7 @@ import pickle
 from bisect import bisect_right
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cache
 
 import numpy as np
 
@@ -64,19 +65,25 @@ COLUMNAR_MIN_ROWS = 256
 
 
 class AccountPath:
-    """The account after each event time of a batch: equity, and cash and gross exposure, which may
-    be given as a function that computes them when first read (a backtest that only needs the equity
-    never builds them)."""
+    """The account after each event time of a batch: equity, and cash and gross exposure. Each may be
+    given as a function that computes it when first read (a backtest that only needs the equity
+    never builds the others; the live service, which publishes events, reads none of them)."""
 
-    __slots__ = ("ts_event", "equity", "_cash_gross")
+    __slots__ = ("ts_event", "_equity", "_cash_gross")
 
     def __init__(
         self,
         ts_event: np.ndarray,
-        equity: np.ndarray,
+        equity: np.ndarray | Callable[[], np.ndarray],
         cash_gross: tuple[np.ndarray, np.ndarray] | Callable[[], tuple[np.ndarray, np.ndarray]],
     ):
-        self.ts_event, self.equity, self._cash_gross = ts_event, equity, cash_gross
+        self.ts_event, self._equity, self._cash_gross = ts_event, equity, cash_gross
+
+    @property
+    def equity(self) -> np.ndarray:
+        if callable(self._equity):
+            self._equity = self._equity()
+        return self._equity
 
     def _cash_and_gross(self) -> tuple[np.ndarray, np.ndarray]:
         if callable(self._cash_gross):
@@ -120,7 +127,7 @@ class AccountPath:
         def cash_gross() -> tuple[np.ndarray, np.ndarray]:
             return self.cash[keep], self.gross_exposure[keep]
 
-        return AccountPath(ts[keep], self.equity[keep], cash_gross)
+        return AccountPath(ts[keep], lambda: self.equity[keep], cash_gross)
 
 
 def _joined_array(parts: list[np.ndarray]) -> np.ndarray:
@@ -287,7 +294,7 @@ class TradingEngine:
 
     def _commit(self, sweep: _Sweep, result: _SweepResult) -> None:
         self.last_close.update(sweep.batch_last_close())
-        if len(result.equity_rows):
+        if self._max_drawdown is not None and len(result.equity_rows):  # only the switch reads the peak
             self.peak = max(self.peak, float(result.equity_rows.max()))
         self._refresh_marks_from_last_close()
 
@@ -299,15 +306,29 @@ class TradingEngine:
                 portfolio.mark(instrument, price)
 
 
-@dataclass(frozen=True, slots=True)
 class _SweepResult:
-    events: list[tuple[str, dict]] | None
-    equity_rows: np.ndarray
-    cash_gross_rows: tuple[np.ndarray, np.ndarray] | Callable[[], tuple[np.ndarray, np.ndarray]]
-    tables: dict[str, EventTable] | None = None
+    """A sweep's events, and the account after each row of its batch (`AccountPath`'s forms: arrays or
+    functions computing them when first read)."""
+
+    __slots__ = ("events", "_rows", "tables")
+
+    def __init__(
+        self,
+        events: list[tuple[str, dict]] | None,
+        equity_rows: np.ndarray | Callable[[], np.ndarray],
+        cash_gross_rows: tuple[np.ndarray, np.ndarray] | Callable[[], tuple[np.ndarray, np.ndarray]],
+        tables: dict[str, EventTable] | None = None,
+    ):
+        self.events, self.tables = events, tables
+        self._rows = AccountPath(np.empty(0, np.int64), equity_rows, cash_gross_rows)
+
+    @property
+    def equity_rows(self) -> np.ndarray:
+        return self._rows.equity
 
     def sampled(self, batch: EventBatch) -> BatchResult:
-        path = AccountPath(batch.columns["ts_event"], self.equity_rows, self.cash_gross_rows)
+        rows = self._rows
+        path = AccountPath(batch.columns["ts_event"], lambda: rows.equity, rows._cash_and_gross)
         return BatchResult(path.last_per_time(), self.events, self.tables)
 
 
@@ -433,20 +454,29 @@ class _Sweep:
                     next_row = self._next_row(name, row)
                     if next_row is not None:
                         heapq.heappush(queue, next_row)
-        equity, cash, gross = self._account_path(start_quantity, start_cash, fills)
-        return _SweepResult(events, equity, (cash, gross))
+        return _SweepResult(events, *self._account_path(start_quantity, start_cash, fills))
 
     def _account_path(
         self, start_quantity: dict[str, float], start_cash: float, fills: list[tuple[int, str, float, float]]
-    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        return self._account_path_of(
-            start_quantity,
-            start_cash,
-            np.asarray([f[0] for f in fills], dtype=np.int64),
-            [f[1] for f in fills],
-            np.asarray([f[2] for f in fills], dtype=np.float64),
-            np.asarray([f[3] for f in fills], dtype=np.float64),
-        )
+    ) -> tuple[Callable[[], np.ndarray], Callable[[], tuple[np.ndarray, np.ndarray]]]:
+        """`_account_path_of` for ``fills`` as two functions, equity and (cash, gross exposure), which
+        compute it once when either is first called."""
+
+        start_close = dict(self.engine.last_close)  # the engine moves on to this batch's closes
+
+        @cache
+        def computed() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+            return self._account_path_of(
+                start_quantity,
+                start_cash,
+                np.asarray([f[0] for f in fills], dtype=np.int64),
+                [f[1] for f in fills],
+                np.asarray([f[2] for f in fills], dtype=np.float64),
+                np.asarray([f[3] for f in fills], dtype=np.float64),
+                start_close,
+            )
+
+        return lambda: computed()[0], lambda: computed()[1:]
 
     def _account_path_of(
         self,
@@ -456,9 +486,12 @@ class _Sweep:
         fill_instruments: list[str],
         fill_signed: np.ndarray,
         fill_cash: np.ndarray,
+        start_close: dict[str, float] | None = None,
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Equity, cash and gross exposure after every row, given the fills (row, instrument,
-        signed quantity, cash delta) of the batch and the positions it started with."""
+        signed quantity, cash delta) of the batch and the positions it started with, marked at
+        ``start_close`` (default: the engine's last closes) until their first row."""
+        start_close = self.engine.last_close if start_close is None else start_close
         n = len(self.close)
         cash_delta = np.zeros(n)
         if len(fill_rows):
@@ -479,7 +512,7 @@ class _Sweep:
                 np.add.at(dq, np.searchsorted(rows, fill_rows[mine]), fill_signed[mine])
             # the instrument's value after each of its rows, carried forward to every later row
             held_value = np.empty(len(rows) + 1)
-            held_value[0] = q0 * self.engine.last_close.get(instrument, 0.0)
+            held_value[0] = q0 * start_close.get(instrument, 0.0)
             every_row = len(rows) == n  # the instrument has every row of the batch
             held_value[1:] = (q0 + np.cumsum(dq)) * (self.close if every_row else self.close[rows])
             if every_row:
@@ -605,8 +638,7 @@ class _MarketSweep(_Sweep):
         left = [order for book in working.values() for order in book.values()]
         for order in sorted(left, key=lambda order: arrival[order["id"]]):
             exchange.submit(order)  # the exchange's book keeps arrival order, as if submitted then
-        equity, cash, gross = self._account_path(start_quantity, start_cash, fills)
-        return _SweepResult(events, equity, (cash, gross))
+        return _SweepResult(events, *self._account_path(start_quantity, start_cash, fills))
 
     def _execute(
         self, target: dict, portfolio, working: dict[str, dict[str, dict]]
