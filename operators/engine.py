@@ -43,7 +43,6 @@ import pickle
 from bisect import bisect_right
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import cache
 
 import numpy as np
 
@@ -399,8 +398,8 @@ class _Sweep:
 
     def _refresh_marks(self, row: int, skip: str) -> None:
         portfolio = self.engine.portfolio
-        for instrument in portfolio.instruments():
-            if instrument == skip or portfolio.quantity(instrument) == 0.0:
+        for instrument in portfolio.held():
+            if instrument == skip:
                 continue
             rows = self._row_list(instrument)
             k = -1 if rows is None else bisect_right(rows, row) - 1
@@ -460,21 +459,21 @@ class _Sweep:
         self, start_quantity: dict[str, float], start_cash: float, fills: list[tuple[int, str, float, float]]
     ) -> tuple[Callable[[], np.ndarray], Callable[[], tuple[np.ndarray, np.ndarray]]]:
         """`_account_path_of` for ``fills`` as two functions, equity and (cash, gross exposure), which
-        compute it once when either is first called."""
-
+        compute it once when either is first called, then let go of what they read."""
+        fill_rows = np.asarray([f[0] for f in fills], dtype=np.int64)
+        fill_instruments = [f[1] for f in fills]
+        fill_signed = np.asarray([f[2] for f in fills], dtype=np.float64)
+        fill_cash = np.asarray([f[3] for f in fills], dtype=np.float64)
         start_close = dict(self.engine.last_close)  # the engine moves on to this batch's closes
+        inputs = (self.close, self.rows_of, start_close, start_quantity, start_cash)
+        inputs += (fill_rows, fill_instruments, fill_signed, fill_cash)
+        path = None
 
-        @cache
         def computed() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-            return self._account_path_of(
-                start_quantity,
-                start_cash,
-                np.asarray([f[0] for f in fills], dtype=np.int64),
-                [f[1] for f in fills],
-                np.asarray([f[2] for f in fills], dtype=np.float64),
-                np.asarray([f[3] for f in fills], dtype=np.float64),
-                start_close,
-            )
+            nonlocal inputs, path
+            if path is None:
+                path, inputs = _account_path_of(*inputs), ()
+            return path
 
         return lambda: computed()[0], lambda: computed()[1:]
 
@@ -486,52 +485,19 @@ class _Sweep:
         fill_instruments: list[str],
         fill_signed: np.ndarray,
         fill_cash: np.ndarray,
-        start_close: dict[str, float] | None = None,
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Equity, cash and gross exposure after every row, given the fills (row, instrument,
-        signed quantity, cash delta) of the batch and the positions it started with, marked at
-        ``start_close`` (default: the engine's last closes) until their first row."""
-        start_close = self.engine.last_close if start_close is None else start_close
-        n = len(self.close)
-        cash_delta = np.zeros(n)
-        if len(fill_rows):
-            np.add.at(cash_delta, fill_rows, fill_cash)
-        cash = np.cumsum(cash_delta, out=cash_delta)
-        cash += start_cash
-        value = gross = None
-        traded = set(fill_instruments)
-        names = np.asarray(fill_instruments, dtype=object) if len(traded) > 1 else None
-        for instrument in sorted(set(start_quantity) | traded):
-            q0 = start_quantity.get(instrument, 0.0)
-            if q0 == 0.0 and instrument not in traded:
-                continue
-            rows = self.rows_of.get(instrument, np.empty(0, np.int64))
-            dq = np.zeros(len(rows))
-            if instrument in traded:
-                mine = slice(None) if names is None else names == instrument
-                np.add.at(dq, np.searchsorted(rows, fill_rows[mine]), fill_signed[mine])
-            # the instrument's value after each of its rows, carried forward to every later row
-            held_value = np.empty(len(rows) + 1)
-            held_value[0] = q0 * start_close.get(instrument, 0.0)
-            every_row = len(rows) == n  # the instrument has every row of the batch
-            held_value[1:] = (q0 + np.cumsum(dq)) * (self.close if every_row else self.close[rows])
-            if every_row:
-                held = held_value[1:]
-            else:
-                latest = np.zeros(
-                    n, dtype=np.int64
-                )  # how many of the instrument's rows are at or before each row
-                latest[rows] = np.arange(1, len(rows) + 1)
-                np.maximum.accumulate(latest, out=latest)
-                held = held_value[latest]
-            if value is None:
-                value, gross = held, np.abs(held)
-            else:
-                value = value + held
-                gross += np.abs(held)
-        if value is None:
-            return cash.copy(), cash, np.zeros(n)
-        return cash + value, cash, gross
+        """`_account_path_of` over this sweep's batch, from the engine's last closes."""
+        return _account_path_of(
+            self.close,
+            self.rows_of,
+            self.engine.last_close,
+            start_quantity,
+            start_cash,
+            fill_rows,
+            fill_instruments,
+            fill_signed,
+            fill_cash,
+        )
 
 
 class _MarketSweep(_Sweep):
@@ -1106,3 +1072,58 @@ def _in_sequence(table: EventTable) -> EventTable:
         name: column if column.strides == (0,) else column[order] for name, column in table.columns.items()
     }
     return EventTable(table.schema, columns, table.sequence[order], table.categories)
+
+
+def _account_path_of(
+    close: np.ndarray,
+    rows_of: dict[str, np.ndarray],
+    start_close: dict[str, float],
+    start_quantity: dict[str, float],
+    start_cash: float,
+    fill_rows: np.ndarray,
+    fill_instruments: list[str],
+    fill_signed: np.ndarray,
+    fill_cash: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Equity, cash and gross exposure after every row of a batch (its ``close`` and each instrument's
+    rows), given its fills (row, instrument, signed quantity, cash delta) and the positions it
+    started with, marked at ``start_close`` until their first row."""
+    n = len(close)
+    cash_delta = np.zeros(n)
+    if len(fill_rows):
+        np.add.at(cash_delta, fill_rows, fill_cash)
+    cash = np.cumsum(cash_delta, out=cash_delta)
+    cash += start_cash
+    value = gross = None
+    traded = set(fill_instruments)
+    names = np.asarray(fill_instruments, dtype=object) if len(traded) > 1 else None
+    for instrument in sorted(set(start_quantity) | traded):
+        q0 = start_quantity.get(instrument, 0.0)
+        if q0 == 0.0 and instrument not in traded:
+            continue
+        rows = rows_of.get(instrument, np.empty(0, np.int64))
+        dq = np.zeros(len(rows))
+        if instrument in traded:
+            mine = slice(None) if names is None else names == instrument
+            np.add.at(dq, np.searchsorted(rows, fill_rows[mine]), fill_signed[mine])
+        # the instrument's value after each of its rows, carried forward to every later row
+        held_value = np.empty(len(rows) + 1)
+        held_value[0] = q0 * start_close.get(instrument, 0.0)
+        every_row = len(rows) == n  # the instrument has every row of the batch
+        held_value[1:] = (q0 + np.cumsum(dq)) * (close if every_row else close[rows])
+        if every_row:
+            held = held_value[1:]
+        else:
+            # how many of the instrument's rows are at or before each row
+            latest = np.zeros(n, dtype=np.int64)
+            latest[rows] = np.arange(1, len(rows) + 1)
+            np.maximum.accumulate(latest, out=latest)
+            held = held_value[latest]
+        if value is None:
+            value, gross = held, np.abs(held)
+        else:
+            value = value + held
+            gross += np.abs(held)
+    if value is None:
+        return cash.copy(), cash, np.zeros(n)
+    return cash + value, cash, gross

@@ -134,6 +134,10 @@ class Portfolio:
         """Instruments with a position (open or closed), in the order they were first traded."""
         return list(self._positions)
 
+    def held(self) -> list[str]:
+        """Instruments with an open position, in the order they were first traded."""
+        return [name for name, position in self._positions.items() if position[0] != 0.0]
+
     def apply_fill(self, fill: dict) -> None:
         """Book a ``Fill`` dict (its instrument, side, quantity, price and commission)."""
         self.trade(
@@ -192,7 +196,7 @@ class Portfolio:
     def mark(self, instrument: str, price: float) -> None:
         """Set the last price of ``instrument`` (held or not)."""
         position = self._positions.get(instrument)
-        if position is None or position[0] == 0.0:
+        if position is None or position[0] == 0.0 or self._prices.get(instrument) == price:
             self._prices[instrument] = price
             return
         self._unmark(instrument, position)
