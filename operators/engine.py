@@ -305,29 +305,22 @@ class TradingEngine:
                 portfolio.mark(instrument, price)
 
 
+@dataclass(frozen=True, slots=True)
 class _SweepResult:
-    """A sweep's events, and the account after each row of its batch (`AccountPath`'s forms: arrays or
-    functions computing them when first read)."""
+    """A sweep's events, and the account after each row of its batch in `AccountPath`'s forms (arrays,
+    or functions computing them when first read)."""
 
-    __slots__ = ("events", "_rows", "tables")
-
-    def __init__(
-        self,
-        events: list[tuple[str, dict]] | None,
-        equity_rows: np.ndarray | Callable[[], np.ndarray],
-        cash_gross_rows: tuple[np.ndarray, np.ndarray] | Callable[[], tuple[np.ndarray, np.ndarray]],
-        tables: dict[str, EventTable] | None = None,
-    ):
-        self.events, self.tables = events, tables
-        self._rows = AccountPath(np.empty(0, np.int64), equity_rows, cash_gross_rows)
+    events: list[tuple[str, dict]] | None
+    equity: np.ndarray | Callable[[], np.ndarray]
+    cash_gross: tuple[np.ndarray, np.ndarray] | Callable[[], tuple[np.ndarray, np.ndarray]]
+    tables: dict[str, EventTable] | None = None
 
     @property
     def equity_rows(self) -> np.ndarray:
-        return self._rows.equity
+        return self.equity() if callable(self.equity) else self.equity
 
     def sampled(self, batch: EventBatch) -> BatchResult:
-        rows = self._rows
-        path = AccountPath(batch.columns["ts_event"], lambda: rows.equity, rows._cash_and_gross)
+        path = AccountPath(batch.columns["ts_event"], self.equity, self.cash_gross)
         return BatchResult(path.last_per_time(), self.events, self.tables)
 
 
