@@ -43,6 +43,7 @@ import pickle
 from bisect import bisect_right
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cache, cached_property, partial
 
 import numpy as np
 
@@ -703,7 +704,7 @@ class _ColumnarSweep(_Sweep):
         ts_rows = columns["ts_event"] if every_row else columns["ts_event"][rows]
         # each target's position among the instrument's rows
         target_at = targets.rows if every_row else np.searchsorted(rows, targets.rows)
-        fill_at = np.searchsorted(ts_rows, ts_rows[target_at], side="right")
+        fill_at = _first_later(ts_rows, target_at, targets.ts_event)
         portfolio = self.engine.portfolio
         start_quantity, start_avg, start_realized = portfolio.position(instrument)
         position = start_quantity
@@ -766,6 +767,10 @@ class _ColumnarSweep(_Sweep):
         )
 
     def _result(self, trades: _Trades, start_quantity: dict[str, float]) -> _SweepResult:
+        """The batch's event tables and account path from ``trades``, and the portfolio and exchange
+        brought up to its end. The columns a backtest reads for its metrics (the fills' times, sides,
+        quantities, prices and commissions) are computed here; ids and the other columns when first
+        read (`schemas.event_table.Columns`), from arrays captured here."""
         engine, targets, columns = self.engine, self.targets, self.batch.columns
         strategy_id, account_id, instrument = engine.strategy_id, engine.account_id, trades.instrument
         n = len(trades.target)
@@ -777,31 +782,21 @@ class _ColumnarSweep(_Sweep):
             trades.notional,
             trades.fee,
         )
-        target_rows, target_ts, target_ts_init = (
-            targets.rows[order_of],
-            targets.ts_event[order_of],
-            targets.ts_init[order_of],
-        )
-        fill_ts, fill_ts_init = columns["ts_event"][fill_rows], columns["ts_init"][fill_rows]
-
-        intent = child_lanes(*target_lanes(strategy_id, instrument, target_ts), "OrderIntent")
-        order = child_lanes(*intent, "Order")
-        intent_ids, order_ids = id_lanes(*intent), id_lanes(*order)
-        filled = n - trades.rests
-        filled_order = order[0][:filled], order[1][:filled]
-        if trades.carried is not None:  # its fill comes first; its order, intent and acceptance were earlier
-            hi, lo = lanes(trades.carried["id"])
-            filled_order = (
-                np.concatenate((np.array([hi], np.uint64), filled_order[0])),
-                np.concatenate((np.array([lo], np.uint64), filled_order[1])),
-            )
-        filled_order_ids = id_lanes(*filled_order)
+        target_rows = targets.rows[order_of]
+        target_ts, target_ts_init = targets.ts_event[order_of], targets.ts_init[order_of]
+        ts_event, ts_init, close = columns["ts_event"], columns["ts_init"], self.close
+        fill_ts = ts_event[fill_rows]
         fills = len(fill_rows)
+        filled = n - trades.rests
+        carried = None if trades.carried is None else lanes(trades.carried["id"])
+        ids = _OrderIds(strategy_id, instrument, target_ts, filled, carried)
+        fill_ts_init = cache(lambda: ts_init[fill_rows])
         order_size = np.abs(trades.order_signed)
         common = {"strategy_id": strategy_id, "account_id": account_id, "instrument": instrument}
+        order_side = Coded((trades.order_signed > 0.0).astype(np.int32), ("SELL", "BUY"))
         order_fields = {
             **common,
-            "side": Coded((trades.order_signed > 0.0).astype(np.int32), ("SELL", "BUY")),
+            "side": order_side,
             "quantity": order_size,
             "order_type": "MARKET",
             "limit_price": np.nan,
@@ -812,16 +807,20 @@ class _ColumnarSweep(_Sweep):
         }
         tables = {
             "OrderIntent": EventTable.build(
-                "OrderIntent", target_rows * 8 + 4, id=intent_ids, **order_fields
+                "OrderIntent", target_rows * 8 + 4, id=ids.read("intents"), **order_fields
             ),
             "Order": EventTable.build(
-                "Order", target_rows * 8 + 5, id=order_ids, intent_id=intent_ids, **order_fields
+                "Order",
+                target_rows * 8 + 5,
+                id=ids.read("orders"),
+                intent_id=ids.read("intents"),
+                **order_fields,
             ),
             "Fill": EventTable.build(
                 "Fill",
                 fill_rows * 8,
-                id=id_lanes(*child_lanes(*filled_order, "Fill", 0)),
-                order_id=filled_order_ids,
+                id=ids.read("fills"),
+                order_id=ids.read("filled_orders"),
                 **common,
                 side=Coded((signed > 0.0).astype(np.int32), ("SELL", "BUY")),
                 quantity=size,
@@ -832,68 +831,69 @@ class _ColumnarSweep(_Sweep):
                 ts_init=fill_ts_init,
             ),
         }
-        accepted_then_filled = np.concatenate([np.zeros(n, np.int32), np.ones(fills, np.int32)])
-        tables["ExecutionReport"] = _in_sequence(
-            EventTable.build(
-                "ExecutionReport",
-                np.concatenate([target_rows * 8 + 6, fill_rows * 8 + 1]),
-                id=np.concatenate(
-                    [
-                        id_lanes(*child_lanes(*order, "ExecutionReport", 0)),
-                        id_lanes(*child_lanes(*filled_order, "ExecutionReport", 1)),
-                    ]
-                ),
-                order_id=np.concatenate([order_ids, filled_order_ids]),
-                **common,
-                status=Coded(accepted_then_filled, ("ACCEPTED", "FILLED")),
-                filled_quantity=np.concatenate([np.zeros(n), size]),
-                leaves_quantity=np.concatenate([order_size, np.zeros(fills)]),
-                avg_price=np.concatenate([np.full(n, np.nan), notional / size]),
-                last_quantity=np.concatenate([np.zeros(n), size]),
-                last_price=np.concatenate([np.full(n, np.nan), price]),
-                reason="",
-                ts_event=np.concatenate([target_ts, fill_ts]),
-                ts_init=np.concatenate([target_ts_init, fill_ts_init]),
-            )
+        # Reports: each order's acceptance at its target's row, then each fill's report at its row,
+        # interleaved by row (both parts are in row order, so the stable sort merges two runs)
+        report_order = np.argsort(np.concatenate([target_rows * 8 + 6, fill_rows * 8 + 1]), kind="stable")
+
+        def in_report_order(*parts: Callable[[], np.ndarray] | np.ndarray) -> Callable[[], np.ndarray]:
+            return lambda: np.concatenate([p() if callable(p) else p for p in parts])[report_order]
+
+        tables["ExecutionReport"] = EventTable.build(
+            "ExecutionReport",
+            np.concatenate([target_rows * 8 + 6, fill_rows * 8 + 1])[report_order],
+            id=in_report_order(ids.read("accepted_reports"), ids.read("filled_reports")),
+            order_id=in_report_order(ids.read("orders"), ids.read("filled_orders")),
+            **common,
+            status=Coded(
+                in_report_order(np.zeros(n, np.int32), np.ones(fills, np.int32)), ("ACCEPTED", "FILLED")
+            ),
+            filled_quantity=in_report_order(np.zeros(n), size),
+            leaves_quantity=in_report_order(order_size, np.zeros(fills)),
+            avg_price=in_report_order(np.full(n, np.nan), lambda: notional / size),
+            last_quantity=in_report_order(np.zeros(n), size),
+            last_price=in_report_order(np.full(n, np.nan), price),
+            reason="",
+            ts_event=in_report_order(target_ts, fill_ts),
+            ts_init=in_report_order(target_ts_init, fill_ts_init),
         )
         # Position and PnL on every row the sweep processes (target and fill rows) where the
         # instrument is held or traded, from the state after that row's fills, marked at its close
-        processed = np.concatenate([targets.rows, fill_rows])
-        processed.sort(kind="stable")
-        processed = processed[np.append(True, processed[1:] != processed[:-1])]
-        after = np.searchsorted(fill_rows, processed, side="right")
-        quantity, avg, realized, total_realized, cash, commission = state[after].T
-        traded = fill_rows[np.maximum(after - 1, 0)] == processed if fills else np.zeros(len(processed), bool)
-        emit = traded | (quantity != 0.0)
-        marked, quantity, avg, realized = processed[emit], quantity[emit], avg[emit], realized[emit]
-        close = self.close[marked]
-        net = quantity * close
-        ts, ts_init = columns["ts_event"][marked], columns["ts_init"][marked]
+        # (both are in row order: the stable sort merges them, a row's fill after its target)
+        both = np.concatenate([targets.rows, fill_rows])
+        order = np.argsort(both, kind="stable")
+        both, is_fill = both[order], order >= len(targets)
+        row_end = np.append(both[1:] != both[:-1], True)
+        processed, traded = both[row_end], is_fill[row_end]
+        after = np.cumsum(is_fill)[row_end]  # the fills up to and at each processed row
+        emit = traded | (state[after, 0] != 0.0)
+        marked = processed[emit]
+        held = _HeldState(state, after[emit], close, marked)
+        marked_ts, marked_ts_init = cache(lambda: ts_event[marked]), cache(lambda: ts_init[marked])
         tables["Position"] = EventTable.build(
             "Position",
             marked * 8 + 2,
             **common,
-            quantity=quantity,
-            avg_price=avg,
-            realized_pnl=realized,
-            unrealized_pnl=quantity * (close - avg),
-            ts_event=ts,
-            ts_init=ts_init,
+            quantity=held.column("quantity"),
+            avg_price=held.column("avg_price"),
+            realized_pnl=held.column("realized_pnl"),
+            unrealized_pnl=held.column("unrealized_pnl"),
+            ts_event=marked_ts,
+            ts_init=marked_ts_init,
         )
         tables["PnL"] = EventTable.build(
             "PnL",
             marked * 8 + 3,
             strategy_id=strategy_id,
             account_id=account_id,
-            cash=cash[emit],
-            equity=cash[emit] + net,
-            realized_pnl=total_realized[emit],
-            unrealized_pnl=net - quantity * avg,
-            commission=commission[emit],
-            gross_exposure=np.abs(net),
-            net_exposure=net,
-            ts_event=ts,
-            ts_init=ts_init,
+            cash=held.column("cash"),
+            equity=held.column("equity"),
+            realized_pnl=held.column("total_realized_pnl"),
+            unrealized_pnl=held.column("net_unrealized_pnl"),
+            commission=held.column("commission"),
+            gross_exposure=held.column("gross_exposure"),
+            net_exposure=held.column("net_exposure"),
+            ts_event=marked_ts,
+            ts_init=marked_ts_init,
         )
         portfolio = engine.portfolio
         start_cash = portfolio.cash
@@ -912,7 +912,21 @@ class _ColumnarSweep(_Sweep):
         if trades.carried is not None:
             self.stage.exchange.withdraw(trades.carried["id"])
         if trades.rests:  # the exchange's book takes it, as `_MarketSweep` hands over its leftovers
-            self.stage.exchange.submit(tables["Order"].to_records()[-1])
+            last = slice(n - 1, n)
+            last_order = {
+                name: value[last] if isinstance(value, np.ndarray) else value
+                for name, value in order_fields.items()
+            }
+            last_order["side"] = Coded(order_side.codes[last], order_side.categories)
+            intent = child_lanes(*target_lanes(strategy_id, instrument, target_ts[last]), "OrderIntent")
+            order = EventTable.build(
+                "Order",
+                [0],
+                id=id_lanes(*child_lanes(*intent, "Order")),
+                intent_id=id_lanes(*intent),
+                **last_order,
+            )
+            self.stage.exchange.submit(order.to_records()[0])
         fill_cash = -signed * price - fee
         if len(self.rows_of[instrument]) == len(self.close):
             equity, cash_gross = self._account_path_every_row(
@@ -972,6 +986,111 @@ class _Trades:
     notional: np.ndarray
     fee: np.ndarray
     state: np.ndarray
+
+
+class _OrderIds:
+    """The ids of a columnar batch's intents, orders, fills and reports, each derived when first read
+    (`schemas.event_table.Columns`): an order's intent from its target, the order from its intent,
+    its fill and reports from the order (`operators.execution.ids`). The filled orders are the first
+    ``filled`` orders, after the lanes of an order carried over from the previous batch, if any."""
+
+    def __init__(
+        self,
+        strategy_id: str,
+        instrument: str,
+        target_ts: np.ndarray,
+        filled: int,
+        carried: tuple[int, int] | None,
+    ):
+        self._target = (strategy_id, instrument, target_ts)
+        self._filled = filled
+        self._carried = carried
+
+    def read(self, name: str) -> Callable[[], np.ndarray]:
+        """A function returning the `ID_LANES` column ``name`` (one of the properties below)."""
+        return partial(getattr, self, name)
+
+    @cached_property
+    def _intent_lanes(self) -> tuple[np.ndarray, np.ndarray]:
+        return child_lanes(*target_lanes(*self._target), "OrderIntent")
+
+    @cached_property
+    def _order_lanes(self) -> tuple[np.ndarray, np.ndarray]:
+        return child_lanes(*self._intent_lanes, "Order")
+
+    @cached_property
+    def _filled_order_lanes(self) -> tuple[np.ndarray, np.ndarray]:
+        hi, lo = (lanes[: self._filled] for lanes in self._order_lanes)
+        if self._carried is not None:  # its fill comes first; its order, intent and acceptance were earlier
+            hi = np.concatenate((np.array([self._carried[0]], np.uint64), hi))
+            lo = np.concatenate((np.array([self._carried[1]], np.uint64), lo))
+        return hi, lo
+
+    @cached_property
+    def intents(self) -> np.ndarray:
+        return id_lanes(*self._intent_lanes)
+
+    @cached_property
+    def orders(self) -> np.ndarray:
+        return id_lanes(*self._order_lanes)
+
+    @cached_property
+    def filled_orders(self) -> np.ndarray:
+        return id_lanes(*self._filled_order_lanes)
+
+    @cached_property
+    def fills(self) -> np.ndarray:
+        return id_lanes(*child_lanes(*self._filled_order_lanes, "Fill", 0))
+
+    @cached_property
+    def accepted_reports(self) -> np.ndarray:
+        return id_lanes(*child_lanes(*self._order_lanes, "ExecutionReport", 0))
+
+    @cached_property
+    def filled_reports(self) -> np.ndarray:
+        return id_lanes(*child_lanes(*self._filled_order_lanes, "ExecutionReport", 1))
+
+
+class _HeldState:
+    """The Position and PnL columns of a columnar batch, computed when first read: the account
+    ``state`` (`_Trades.state`) at rows ``after``, marked at the ``close`` of the batch rows ``marked``."""
+
+    def __init__(self, state: np.ndarray, after: np.ndarray, close: np.ndarray, marked: np.ndarray):
+        self._inputs = state, after, close, marked
+
+    def column(self, name: str) -> Callable[[], np.ndarray]:
+        return lambda: self._columns[name]
+
+    @cached_property
+    def _columns(self) -> dict[str, np.ndarray]:
+        state, after, close, marked = self._inputs
+        quantity, avg, realized, total_realized, cash, commission = state[after].T.copy()
+        close = close[marked]
+        net = quantity * close
+        return {
+            "quantity": quantity,
+            "avg_price": avg,
+            "realized_pnl": realized,
+            "unrealized_pnl": quantity * (close - avg),
+            "cash": cash,
+            "equity": cash + net,
+            "total_realized_pnl": total_realized,
+            "net_unrealized_pnl": net - quantity * avg,
+            "commission": commission,
+            "gross_exposure": np.abs(net),
+            "net_exposure": net,
+        }
+
+
+def _first_later(ts: np.ndarray, at: np.ndarray, ts_at: np.ndarray) -> np.ndarray:
+    """``np.searchsorted(ts, ts_at, side="right")`` for the rows ``at`` of the sorted event times ``ts``
+    (``ts_at`` their times): the first row with a later time, which is usually the next row."""
+    found = at + 1
+    later = ts[np.minimum(found, len(ts) - 1)] != ts_at
+    later |= found == len(ts)
+    if not later.all():
+        found[~later] = np.searchsorted(ts, ts_at[~later], side="right")
+    return found
 
 
 def _orders_to_targets(targets: np.ndarray, start: float, lot: float) -> tuple[np.ndarray, np.ndarray]:
@@ -1057,14 +1176,6 @@ def _account_fill_by_fill(
         scratch.trade("", *fill)
         state[i] = (*scratch.position(""), scratch.realized_pnl, scratch.cash, scratch.commission)
     return state
-
-
-def _in_sequence(table: EventTable) -> EventTable:
-    order = np.argsort(table.sequence, kind="stable")
-    columns = {  # a column of one repeated value stays one
-        name: column if column.strides == (0,) else column[order] for name, column in table.columns.items()
-    }
-    return EventTable(table.schema, columns, table.sequence[order], table.categories)
 
 
 def _account_path_of(

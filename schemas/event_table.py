@@ -35,9 +35,9 @@ True
 from __future__ import annotations
 
 import heapq
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, partial
 from typing import NamedTuple
 
 import numpy as np
@@ -72,10 +72,48 @@ def id_text(ids: np.ndarray) -> np.ndarray:
 
 
 class Coded(NamedTuple):
-    """A dictionary-coded string column: ``codes`` (-1 for null) into ``categories``."""
+    """A dictionary-coded string column: ``codes`` (-1 for null) into ``categories``; ``codes`` may
+    be a function that returns them (`Columns`)."""
 
-    codes: np.ndarray
+    codes: np.ndarray | Callable[[], np.ndarray]
     categories: tuple[str, ...]
+
+
+class Columns(Mapping[str, np.ndarray]):
+    """A table's columns by name, each an array or a function that computes it when first read.
+
+    The columnar engine derives columns a backtest may never read (ids, the reports' and positions'
+    fields) this way: reading the fills' prices never derives the orders' ids. The functions must
+    depend only on arrays nobody changes. Pickled, the columns are a plain dict of arrays.
+
+    >>> columns = Columns({"a": np.arange(2), "b": lambda: np.zeros(2)})
+    >>> columns.computed("b"), columns["b"].tolist(), columns.computed("b")
+    (False, [0.0, 0.0], True)
+    """
+
+    __slots__ = ("_values",)
+
+    def __init__(self, values: dict[str, np.ndarray | Callable[[], np.ndarray]]):
+        self._values = values
+
+    def __getitem__(self, name: str) -> np.ndarray:
+        value = self._values[name]
+        if callable(value):
+            value = self._values[name] = value()
+        return value
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._values)
+
+    def __len__(self) -> int:
+        return len(self._values)
+
+    def computed(self, name: str) -> bool:
+        """Whether column ``name`` is an array already (reading it costs nothing more)."""
+        return not callable(self._values[name])
+
+    def __reduce__(self):
+        return dict, (dict(self.items()),)
 
 
 @cache
@@ -112,7 +150,12 @@ def _kinds(schema: str) -> dict[str, str]:
 
 def _repeated(value: object, n: int) -> np.ndarray:
     """``value`` ``n`` times as a read-only view of one value (a constant column takes no memory)."""
-    return np.broadcast_to(np.asarray(value), (n,))
+    one = np.asarray(value)
+    if one.dtype.hasobject:  # no buffer to view: NumPy's own (slower) broadcast
+        return np.broadcast_to(one, (n,))
+    view = np.ndarray((n,), one.dtype, one, 0, (0,))
+    view.flags.writeable = False
+    return view
 
 
 def _objects(values: Sequence) -> np.ndarray:
@@ -194,8 +237,9 @@ class EventTable:
 
     @classmethod
     def build(cls, schema: str, sequence: np.ndarray | Sequence[int], **values: object) -> EventTable:
-        """A table from one value per field: an array, a `Coded` column, or one str/float/int for every
-        row (kept as one value, see `_repeated`)."""
+        """A table from one value per field: an array, a function computing one when first read (see
+        `Columns`), a `Coded` column, or one str/float/int for every row (kept as one value, see
+        `_repeated`)."""
         missing = [name for name in fields(schema) if name not in values]
         unknown = sorted(set(values) - set(fields(schema)))
         if missing or unknown:
@@ -207,10 +251,16 @@ class EventTable:
         columns: dict[str, np.ndarray] = {}
         categories: dict[str, tuple[str, ...]] = {}
         kinds = _kinds(schema)
+        deferred = False
         for name in fields(schema):
             value = values[name]
             if isinstance(value, Coded):
-                columns[name], categories[name] = value.codes.astype(np.int32, copy=False), value.categories
+                codes = value.codes
+                deferred |= callable(codes)
+                columns[name] = codes if callable(codes) else codes.astype(np.int32, copy=False)
+                categories[name] = value.categories
+            elif callable(value):
+                columns[name], deferred = value, True
             elif kinds[name] == "string" and isinstance(value, str):
                 columns[name], categories[name] = _repeated(np.int32(0), n), (value,)
             elif kinds[name] == "string":
@@ -219,7 +269,7 @@ class EventTable:
                 columns[name] = value
             else:
                 columns[name] = _repeated(value, n)
-        return cls(schema, columns, sequence, categories)
+        return cls(schema, Columns(columns) if deferred else columns, sequence, categories)
 
     @classmethod
     def from_records(cls, schema: str, records: Sequence[dict], sequence: Sequence[int]) -> EventTable:
@@ -239,17 +289,16 @@ class EventTable:
                 for name in fields(schema)
             }
             return cls.build(schema, [], **empty)
-        columns, categories = {}, {}
-        for name in fields(schema):
-            parts = [t.columns[name] for t in tables]
+        columns: dict[str, Callable[[], np.ndarray]] = {}
+        categories = {}
+        parts = [t.columns for t in tables]
+        for name in fields(schema):  # each column joined when first read
             if name in tables[0].categories:
-                categories[name], parts = _recode(parts, [t.categories[name] for t in tables])
-            elif len({p.dtype for p in parts}) > 1:
-                parts = [_id_bytes(p) for p in parts]
-                if len({p.dtype for p in parts}) > 1:
-                    parts = [_decoded_ids(p) for p in parts]
-            columns[name] = np.concatenate(parts)
-        return cls(schema, columns, np.concatenate([t.sequence for t in tables]), categories)
+                categories[name], recodings = _merged_categories([t.categories[name] for t in tables])
+                columns[name] = partial(_joined_codes, parts, name, recodings)
+            else:
+                columns[name] = partial(_joined_column, parts, name)
+        return cls(schema, Columns(columns), np.concatenate([t.sequence for t in tables]), categories)
 
     def array(self, name: str) -> np.ndarray:
         """Column ``name`` as one array: strings decoded to an object array (null strings None)."""
@@ -303,21 +352,36 @@ class EventTable:
         return pd.DataFrame(data, columns=list(fields(self.schema)))
 
 
-def _recode(
-    parts: list[np.ndarray], categories: list[tuple[str, ...]]
-) -> tuple[tuple[str, ...], list[np.ndarray]]:
-    """Re-code several coded parts onto one dictionary (first-seen order); -1 stays null."""
+def _merged_categories(
+    categories: list[tuple[str, ...]],
+) -> tuple[tuple[str, ...], list[np.ndarray] | None]:
+    """One dictionary for several coded parts (first-seen order), and for each part the array that
+    maps its codes onto it (its last entry, -1, keeps null); None when the parts share one already."""
     if all(values == categories[0] for values in categories):
-        return categories[0], parts
+        return categories[0], None
     merged: dict[str, int] = {}
     for values in categories:
         for value in values:
             merged.setdefault(value, len(merged))
-    recoded = []
-    for codes, values in zip(parts, categories, strict=True):
-        mapping = np.array([*(merged[v] for v in values), -1], dtype=np.int32)
-        recoded.append(mapping[codes])  # code -1 picks the trailing -1
-    return tuple(merged), recoded
+    recodings = [np.array([*(merged[v] for v in values), -1], dtype=np.int32) for values in categories]
+    return tuple(merged), recodings
+
+
+def _joined_codes(
+    parts: list[Mapping[str, np.ndarray]], name: str, recodings: list[np.ndarray] | None
+) -> np.ndarray:
+    if recodings is None:
+        return np.concatenate([part[name] for part in parts])
+    return np.concatenate([recoding[part[name]] for part, recoding in zip(parts, recodings, strict=True)])
+
+
+def _joined_column(parts: list[Mapping[str, np.ndarray]], name: str) -> np.ndarray:
+    columns = [part[name] for part in parts]
+    if len({column.dtype for column in columns}) > 1:  # ids as text and as numbers
+        columns = [_id_bytes(column) for column in columns]
+        if len({column.dtype for column in columns}) > 1:
+            columns = [_decoded_ids(column) for column in columns]
+    return np.concatenate(columns)
 
 
 def merge_records(tables: Mapping[str, EventTable]) -> list[tuple[str, dict]]:

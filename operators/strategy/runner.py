@@ -72,6 +72,18 @@ class Targets:
             self.ts_init[picked],
         )
 
+    def ids(self, strategy_id: str) -> np.ndarray:
+        """The targets' ids (`ID_LANES`), `target_id` derived for all at once."""
+        first = self.instrument[0] if len(self) else ""
+        if self.instrument.count(first) == len(self):  # one instrument
+            return id_lanes(*target_lanes(strategy_id, first, self.ts_event))
+        instruments = np.asarray(self.instrument, dtype=object)
+        ids = np.empty(len(self), dtype=ID_LANES)
+        for instrument in dict.fromkeys(self.instrument):
+            mine = instruments == instrument
+            ids[mine] = id_lanes(*target_lanes(strategy_id, instrument, self.ts_event[mine]))
+        return ids
+
     def to_records(self, strategy_id: str, account_id: str) -> list[dict]:
         """TargetPosition events (Avro-form dicts) with deterministic ids."""
         return [
@@ -96,20 +108,12 @@ class Targets:
         ]
 
     def to_table(self, strategy_id: str, account_id: str) -> EventTable:
-        """The TargetPosition events as an `EventTable` (the same ids as `to_records`, derived for all at once)."""
-        first = self.instrument[0] if len(self) else ""
-        if self.instrument.count(first) == len(self):  # one instrument
-            ids = id_lanes(*target_lanes(strategy_id, first, self.ts_event))
-        else:
-            instruments = np.asarray(self.instrument, dtype=object)
-            ids = np.empty(len(self), dtype=ID_LANES)
-            for instrument in dict.fromkeys(self.instrument):
-                mine = instruments == instrument
-                ids[mine] = id_lanes(*target_lanes(strategy_id, instrument, self.ts_event[mine]))
+        """The TargetPosition events as an `EventTable` (the same ids as `to_records`, derived for all at
+        once when first read)."""
         return EventTable.build(
             "TargetPosition",
             self.rows,
-            id=ids,
+            id=partial(self.ids, strategy_id),
             strategy_id=strategy_id,
             account_id=account_id,
             instrument=self.instrument,
