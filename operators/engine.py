@@ -833,28 +833,46 @@ class _ColumnarSweep(_Sweep):
         }
         # Reports: each order's acceptance at its target's row, then each fill's report at its row,
         # interleaved by row (both parts are in row order, so the stable sort merges two runs)
-        report_order = np.argsort(np.concatenate([target_rows * 8 + 6, fill_rows * 8 + 1]), kind="stable")
+        report_sequence = np.concatenate([target_rows * 8 + 6, fill_rows * 8 + 1])
+        report_order = np.argsort(report_sequence, kind="stable")
 
-        def in_report_order(*parts: Callable[[], np.ndarray] | np.ndarray) -> Callable[[], np.ndarray]:
-            return lambda: np.concatenate([p() if callable(p) else p for p in parts])[report_order]
+        @cache
+        def reports() -> dict[str, np.ndarray]:
+            def joined(accepted: np.ndarray, filled: np.ndarray) -> np.ndarray:
+                return np.concatenate([accepted, filled])[report_order]
+
+            zeros, no_price = np.zeros(n), np.full(n, np.nan)
+            return {
+                "id": joined(ids.accepted_reports, ids.filled_reports),
+                "order_id": joined(ids.orders, ids.filled_orders),
+                "status": joined(np.zeros(n, np.int32), np.ones(fills, np.int32)),
+                "filled_quantity": joined(zeros, size),
+                "leaves_quantity": joined(order_size, np.zeros(fills)),
+                "avg_price": joined(no_price, notional / size),
+                "last_quantity": joined(zeros, size),
+                "last_price": joined(no_price, price),
+                "ts_event": joined(target_ts, fill_ts),
+                "ts_init": joined(target_ts_init, fill_ts_init()),
+            }
+
+        def report(name: str) -> Callable[[], np.ndarray]:
+            return lambda: reports()[name]
 
         tables["ExecutionReport"] = EventTable.build(
             "ExecutionReport",
-            np.concatenate([target_rows * 8 + 6, fill_rows * 8 + 1])[report_order],
-            id=in_report_order(ids.read("accepted_reports"), ids.read("filled_reports")),
-            order_id=in_report_order(ids.read("orders"), ids.read("filled_orders")),
+            report_sequence[report_order],
+            id=report("id"),
+            order_id=report("order_id"),
             **common,
-            status=Coded(
-                in_report_order(np.zeros(n, np.int32), np.ones(fills, np.int32)), ("ACCEPTED", "FILLED")
-            ),
-            filled_quantity=in_report_order(np.zeros(n), size),
-            leaves_quantity=in_report_order(order_size, np.zeros(fills)),
-            avg_price=in_report_order(np.full(n, np.nan), lambda: notional / size),
-            last_quantity=in_report_order(np.zeros(n), size),
-            last_price=in_report_order(np.full(n, np.nan), price),
+            status=Coded(report("status"), ("ACCEPTED", "FILLED")),
+            filled_quantity=report("filled_quantity"),
+            leaves_quantity=report("leaves_quantity"),
+            avg_price=report("avg_price"),
+            last_quantity=report("last_quantity"),
+            last_price=report("last_price"),
             reason="",
-            ts_event=in_report_order(target_ts, fill_ts),
-            ts_init=in_report_order(target_ts_init, fill_ts_init),
+            ts_event=report("ts_event"),
+            ts_init=report("ts_init"),
         )
         # Position and PnL on every row the sweep processes (target and fill rows) where the
         # instrument is held or traded, from the state after that row's fills, marked at its close

@@ -20,8 +20,18 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 import numpy as np
+
+
+@lru_cache(maxsize=8)
+def every_row(rows: int) -> np.ndarray:
+    """``np.arange(rows)``, read-only and shared: the rows of a batch of one instrument, which every
+    batch of a replay's fixed size would otherwise allocate afresh (twice, for strategy and engine)."""
+    every = np.arange(rows)
+    every.flags.writeable = False
+    return every
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,11 +61,13 @@ class EventBatch:
         """
         codes = self.columns[name]
         values = self.categories[name]
+        if len(values) == 1 and len(codes):  # a dictionary of one value (a one-instrument tape)
+            return {values[0]: every_row(len(codes))}
         if len(codes) and (codes == codes[0]).all():  # one value (a routed or one-instrument batch)
-            return {values[codes[0]]: np.arange(len(codes))}
+            return {values[codes[0]]: every_row(len(codes))}
         present = np.flatnonzero(np.bincount(codes, minlength=len(values)))
         if len(present) == 1:
-            return {values[present[0]]: np.arange(len(codes))}
+            return {values[present[0]]: every_row(len(codes))}
         order = np.argsort(codes, kind="stable")
         bounds = np.searchsorted(codes[order], present).tolist() + [len(order)]
         return {values[code]: order[bounds[i] : bounds[i + 1]] for i, code in enumerate(present.tolist())}

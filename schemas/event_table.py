@@ -166,7 +166,7 @@ def _objects(values: Sequence) -> np.ndarray:
 
 def _coded(values: Sequence) -> Coded:
     if len(values) and values[0] is not None and values.count(values[0]) == len(values):
-        return Coded(np.zeros(len(values), np.int32), (values[0],))  # one value (count is C-fast)
+        return Coded(_repeated(np.int32(0), len(values)), (values[0],))  # one value (count is C-fast)
     categories = tuple(dict.fromkeys(values))
     index = {value: code for code, value in enumerate(v for v in categories if v is not None)}
     index[None] = -1

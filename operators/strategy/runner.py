@@ -362,9 +362,7 @@ class StrategyRunner:
         return indicators
 
     def _instrument_groups(self, batch: EventBatch) -> list[tuple[str, np.ndarray]]:
-        names = batch.categories["instrument"]
-        # a dictionary of one name is one instrument: its rows need no grouping
-        groups = {names[0]: np.arange(len(batch))} if len(names) == 1 else batch.rows_by("instrument")
+        groups = batch.rows_by("instrument")
         allowed = set(self.universe) if self.universe is not None else None
         return [
             (name, rows)
@@ -430,7 +428,12 @@ class StrategyRunner:
             instruments, group_rows, wanted, previous = zip(*several_bars, strict=True)
             changed, quantities = _target_changes(wanted, previous)
             if len(groups) == 1:  # one instrument: its changes are the batch's, in row order
-                return group_rows[0][changed], [instruments[0]] * len(changed), quantities, [""] * len(changed)
+                return (
+                    group_rows[0][changed],
+                    [instruments[0]] * len(changed),
+                    quantities,
+                    [""] * len(changed),
+                )
             group = np.searchsorted(np.cumsum([len(rows) for rows in group_rows]), changed, side="right")
             found_rows.append(np.concatenate(group_rows)[changed])
             found_quantities.append(quantities)
