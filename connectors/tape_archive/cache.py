@@ -5,7 +5,8 @@ Files in ``columns/<topic>/<partition>/``: ``offset.npy``, ``timestamp_ms.npy``,
 ns; ``timestamp_ms * 1e6`` for an undecodable record), ``schema.npy`` (int16 code into
 ``meta.json["schemas"]``, -1 = undecodable), ``key.bin``/``value.bin`` with ``key_end.npy``/``value_end.npy``
 (cumulative ends) and ``key_null.npy``/``value_null.npy``, ``meta.json`` (schemas, categories, headers by
-row) and ``<Schema>/<field>.npy`` for each columnar schema (that schema's rows in log order).
+row; whether ``ts_event`` never decreases and how many records are undecodable, so a reader need not
+scan for either) and ``<Schema>/<field>.npy`` for each columnar schema (that schema's rows in log order).
 """
 
 from __future__ import annotations
@@ -49,6 +50,8 @@ class PartitionCacheBuilder:
         self.last_offset: int | None = None
         self._ts_min: int | None = None
         self._ts_max: int | None = None
+        self._ts_last: int | None = None
+        self._in_time_order = True  # ts_event never decreases in log order
 
     def add(self, record: RawRecord, decoded: tuple[str, dict] | None) -> None:
         """Add one record with its decoded ``(schema, event)``, or None when it is undecodable."""
@@ -85,6 +88,7 @@ class PartitionCacheBuilder:
         code = self._schema_code(schema, n)
         ts_event = np.asarray(columns["ts_event"], dtype=np.int64)
         self._see_ts(int(ts_event.min()), int(ts_event.max()))
+        self._follow_time(int(ts_event[0]), bool(np.all(ts_event[1:] >= ts_event[:-1])), int(ts_event[-1]))
         if schema in self._sinks:
             self._sinks[schema].add_columns(columns, categories)
         for name, array in (("offset", offsets), ("timestamp_ms", timestamp_ms), ("ts_event", ts_event)):
@@ -124,7 +128,14 @@ class PartitionCacheBuilder:
         pending["key"].append(key)
         pending["value"].append(value)
         self.undecodable += code < 0
+        self._follow_time(ts_event, True, ts_event)
         self._track(offset, offset, 1)
+
+    def _follow_time(self, first: int, ordered_within: bool, last: int) -> None:
+        """Note a run of event times (its first, whether it never decreases, its last) in log order."""
+        if not ordered_within or (self._ts_last is not None and first < self._ts_last):
+            self._in_time_order = False
+        self._ts_last = last
 
     def _track(self, first: int, last: int, n: int) -> None:
         if self.first_offset is None:
@@ -158,7 +169,13 @@ class PartitionCacheBuilder:
         for out in self._arrays.values():
             out.close()
         categories = {name: sink.close() for name, sink in self._sinks.items()}
-        meta = {"schemas": list(self._schemas), "categories": categories, "headers": self._headers}
+        meta = {
+            "schemas": list(self._schemas),
+            "categories": categories,
+            "headers": self._headers,
+            "ts_event_sorted": self._in_time_order,
+            "undecodable": self.undecodable,
+        }
         (self.folder / "meta.json").write_text(json.dumps(meta, sort_keys=True))
         return {
             "start_offset": self.first_offset,
@@ -191,6 +208,9 @@ class PartitionCache:
         }
         self._arrays: dict[str, np.ndarray] = {}
         self._columns: dict[str, dict[str, np.ndarray]] = {}
+        # what the builder noted (None in caches built before it did: then scanned for)
+        self._ts_event_sorted: bool | None = meta.get("ts_event_sorted")
+        self._undecodable: int | None = meta.get("undecodable")
 
     def array(self, name: str) -> np.ndarray:
         """A memory-mapped per-record array (``offset``, ``ts_event``, ``schema``, …)."""
@@ -205,7 +225,9 @@ class PartitionCache:
     def order(self) -> np.ndarray | None:
         """Rows in (ts_event, offset) order, or None when log order already is that order."""
         ts = self.array("ts_event")
-        if len(ts) < 2 or bool(np.all(ts[1:] >= ts[:-1])):
+        if self._ts_event_sorted or len(ts) < 2:
+            return None
+        if self._ts_event_sorted is None and bool(np.all(ts[1:] >= ts[:-1])):
             return None
         return np.argsort(ts, kind="stable")
 
@@ -213,8 +235,10 @@ class PartitionCache:
         """Rows holding ``schema`` in merge order, or None when that is every row in log order."""
         code = self.schemas.index(schema)
         codes = self.array("schema")
-        if self.order is None and len(self.schemas) == 1 and not np.any(codes < 0):
-            return None
+        if self.order is None and len(self.schemas) == 1:
+            undecodable = self._undecodable if self._undecodable is not None else int(np.sum(codes < 0))
+            if undecodable == 0:
+                return None
         order = np.arange(len(codes)) if self.order is None else self.order
         return order[codes[order] == code]
 

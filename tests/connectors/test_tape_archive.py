@@ -207,6 +207,16 @@ def test_merged_order_is_sorted_by_event_time_then_coordinates(
     assert [(r.topic, r.partition, r.offset) for r, _, _ in reader.events()] == decoded
     assert reader.skipped == sum(s == "junk" for *_, s in expected)
 
+    # the cache notes what a reader would otherwise scan for; a cache without the notes reads the same
+    for meta_path in path.rglob("meta.json"):
+        meta = json.loads(meta_path.read_text())
+        ts, codes = np.load(meta_path.parent / "ts_event.npy"), np.load(meta_path.parent / "schema.npy")
+        assert meta["ts_event_sorted"] == bool(np.all(ts[1:] >= ts[:-1]))
+        assert meta["undecodable"] == int(np.sum(codes < 0))
+        del meta["ts_event_sorted"], meta["undecodable"]
+        meta_path.write_text(json.dumps(meta))
+    assert [(t, p, o) for t, p, o, _, _ in _batch_rows(TapeReader(path), max_rows=max_rows)] == decoded
+
 
 def test_verify_with_flipped_byte_names_the_file(tmp_path: Path) -> None:
     with TapeWriter(tmp_path / "tape") as w:
