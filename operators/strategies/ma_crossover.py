@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Literal
 
-import numpy as np
 from pydantic import BaseModel, Field, model_validator
 
 from operators.indicators import EMA, SMA
@@ -44,10 +43,11 @@ class MovingAverageCrossover(Strategy):
         return {"fast": average(p.fast), "slow": average(p.slow)}
 
     def on_batch(self, bars, ind, ctx):
-        above = np.where(ind.fast > ind.slow, self.p.quantity, 0.0)
+        # a comparison times the quantity: np.where(…, quantity, 0.0) is 4x slower on two scalars
+        above = (ind.fast > ind.slow) * self.p.quantity
         if not self.p.allow_short:
             return above
-        return np.where(ind.fast < ind.slow, -self.p.quantity, above)
+        return above - (ind.fast < ind.slow) * self.p.quantity
 
     def on_bar(self, bar, ind, ctx):
         if ind.fast > ind.slow:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import numpy as np
 from pydantic import BaseModel, Field
 
 from operators.indicators import MACD
@@ -37,9 +36,9 @@ class MacdMomentum(Strategy):
     def on_batch(self, bars, ind, ctx):
         line, signal = ind.macd.macd, ind.macd.signal
         long = (line > signal) & (line > self.p.min_macd)
-        target = np.where(long, self.p.quantity, 0.0)
+        target = long * self.p.quantity
         if self.p.allow_short:
-            target = np.where(line < signal, -self.p.quantity, target)
+            target -= (line < signal) * self.p.quantity
         return target
 
     def on_bar(self, bar, ind, ctx):
