@@ -99,8 +99,11 @@ class AccountPath:
         return self._cash_and_gross()[1]
 
     def with_equity_in(self, out: np.ndarray) -> AccountPath:
-        """This path with its equity copied into ``out`` (an array of its length)."""
-        out[:] = self.equity
+        """This path with its equity copied into ``out`` (an array of its length), unless it is there
+        already (the engine wrote it into ``out``)."""
+        equity = self.equity
+        if equity.__array_interface__["data"][0] != out.__array_interface__["data"][0]:
+            out[:] = equity
         return AccountPath(self.ts_event, out, self._cash_gross)
 
     @classmethod
@@ -239,8 +242,15 @@ class TradingEngine:
         """This engine's portfolio."""
         return self.stage.portfolio(self.strategy_id, self.account_id)
 
-    def on_batch(self, batch: EventBatch, targets: Targets = EMPTY_TARGETS) -> BatchResult:
-        """Process a batch (Bar rows with the targets decided on them, or TargetPosition/Control rows)."""
+    def on_batch(
+        self, batch: EventBatch, targets: Targets = EMPTY_TARGETS, equity_out: np.ndarray | None = None
+    ) -> BatchResult:
+        """Process a batch (Bar rows with the targets decided on them, or TargetPosition/Control rows).
+
+        ``equity_out``, an array of the batch's length, receives the equity after each row where the
+        columnar path computes it (then the result's equity is that array): a replay passes the next
+        stretch of its equity curve instead of copying each batch's into it.
+        """
         if batch.schema == "Control":
             return _empty_result([e for record in batch.to_records() for e in self.stage.on_control(record)])
         if batch.schema == "TargetPosition":
@@ -252,7 +262,7 @@ class TradingEngine:
         if batch.schema != "Bar" or len(batch) == 0:
             return _empty_result([])
         if self._fast_path_applies():
-            sweep = _ColumnarSweep(self, batch, targets)
+            sweep = _ColumnarSweep(self, batch, targets, equity_out)
             result = sweep.run() if self._columnar and len(batch) >= COLUMNAR_MIN_ROWS else None
             if result is None:
                 sweep = _MarketSweep(self, batch, targets)
@@ -657,6 +667,12 @@ class _ColumnarSweep(_Sweep):
     target falls on the bar that fills a carried order.
     """
 
+    def __init__(
+        self, engine: TradingEngine, batch: EventBatch, targets: Targets, equity_out: np.ndarray | None = None
+    ):
+        super().__init__(engine, batch, targets)
+        self.equity_out = equity_out  # see `TradingEngine.on_batch`
+
     def run(self) -> _SweepResult | None:
         engine, stage = self.engine, self.stage
         portfolio = engine.portfolio
@@ -972,8 +988,10 @@ class _ColumnarSweep(_Sweep):
         segments = np.diff(np.concatenate(([0], fill_rows, [len(close)])))
         cash_steps = start_cash + np.concatenate(([0.0], np.cumsum(fill_cash)))
         quantity_steps = start_quantity + np.concatenate(([0.0], np.cumsum(signed)))
-        equity = np.repeat(quantity_steps, segments)
-        np.multiply(equity, close, out=equity)  # the value held
+        held = np.repeat(quantity_steps, segments)
+        equity = np.multiply(
+            held, close, out=held if self.equity_out is None else self.equity_out
+        )  # the value held
         equity += np.repeat(cash_steps, segments)
 
         def cash_gross() -> tuple[np.ndarray, np.ndarray]:

@@ -223,13 +223,22 @@ class _Collector:
         if len(result.ts_event):
             self.account_path.append(self._kept(result.path))  # not the result: its events are tabled above
 
-    def _kept(self, path: AccountPath) -> AccountPath:
-        """``path`` with its equity moved into the run's buffer, so the curve is joined without copying
-        and each batch's equity array is freed for the next batch to reuse."""
-        rows = len(path.equity)
+    def equity_slot(self, rows: int) -> np.ndarray:
+        """Where the equity of the next batch (``rows`` bars) goes: the engine may write it there
+        (`TradingEngine.on_batch`'s ``equity_out``), which spares `_kept` the copy."""
+        self._reserve(rows, self.expected_rows - self.bars)
+        return self._equity_buffer[self._equity_used : self._equity_used + rows]
+
+    def _reserve(self, rows: int, still_to_come: int) -> None:
         if self._equity_used + rows > len(self._equity_buffer):
-            self._equity_buffer = np.empty(max(rows, self.expected_rows - self.bars + rows))
+            self._equity_buffer = np.empty(max(rows, still_to_come))
             self._equity_used = 0
+
+    def _kept(self, path: AccountPath) -> AccountPath:
+        """``path`` with its equity moved into the run's buffer (if not written there already), so the
+        curve is joined without copying and each batch's equity array is freed for the next to reuse."""
+        rows = len(path.equity)
+        self._reserve(rows, self.expected_rows - self.bars + rows)
         start, self._equity_used = self._equity_used, self._equity_used + rows
         return path.with_equity_in(self._equity_buffer[start : self._equity_used])
 
@@ -313,7 +322,9 @@ def _decide(batch: EventBatch) -> tuple[EventBatch, Targets, list]:
 
 def _execute(decided: tuple[EventBatch, Targets, list]) -> tuple[EventBatch, Targets, list, BatchResult]:
     batch, targets, side_events = decided
-    return batch, targets, side_events, _RUN.get().engine.on_batch(batch, targets)
+    run = _RUN.get()
+    equity_out = run.collector.equity_slot(len(batch)) if batch.schema == "Bar" and len(batch) else None
+    return batch, targets, side_events, run.engine.on_batch(batch, targets, equity_out)
 
 
 @cache
