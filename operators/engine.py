@@ -989,9 +989,8 @@ class _ColumnarSweep(_Sweep):
         cash_steps = start_cash + np.concatenate(([0.0], np.cumsum(fill_cash)))
         quantity_steps = start_quantity + np.concatenate(([0.0], np.cumsum(signed)))
         held = np.repeat(quantity_steps, segments)
-        equity = np.multiply(
-            held, close, out=held if self.equity_out is None else self.equity_out
-        )  # the value held
+        out = held if self.equity_out is None else self.equity_out
+        equity = np.multiply(held, close, out=out)  # the value held
         equity += np.repeat(cash_steps, segments)
 
         def cash_gross() -> tuple[np.ndarray, np.ndarray]:

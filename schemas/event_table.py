@@ -9,9 +9,11 @@ arrays when every value is a 32-character ASCII id (Tape's own), or the ids' 128
 (`ID_LANES`, written out as text when read) where the engine derived them with arrays, other strings and enums are
 dictionary-coded like `EventBatch` (``int32`` codes into ``categories[field]``, -1 for null),
 doubles are float arrays (NaN for the null of a nullable double), longs int64, anything else
-(maps, arrays) an object array. A backtest concatenates tables and turns them into DataFrames
-(strings as pandas' ``str`` dtype) without ever building a dict per event; the live service turns
-them into records for its sinks.
+(maps, arrays) an object array. A column may also be computed when first read (`Columns`): the
+columnar engine defers what a backtest's metrics do not read (ids, reports, positions), and a
+concatenated table joins each column when it is read. A backtest concatenates tables and turns them
+into DataFrames (strings as pandas' ``str`` dtype) without ever building a dict per event; the live
+service turns them into records for its sinks.
 
 Examples
 --------
@@ -86,9 +88,12 @@ class Columns(Mapping[str, np.ndarray]):
     fields) this way: reading the fills' prices never derives the orders' ids. The functions must
     depend only on arrays nobody changes. Pickled, the columns are a plain dict of arrays.
 
-    >>> columns = Columns({"a": np.arange(2), "b": lambda: np.zeros(2)})
-    >>> columns.computed("b"), columns["b"].tolist(), columns.computed("b")
-    (False, [0.0, 0.0], True)
+    >>> computed = []
+    >>> columns = Columns({"a": np.arange(2), "b": lambda: computed.append("b") or np.zeros(2)})
+    >>> columns["a"].tolist(), computed
+    ([0, 1], [])
+    >>> columns["b"].tolist(), columns["b"].tolist(), computed
+    ([0.0, 0.0], [0.0, 0.0], ['b'])
     """
 
     __slots__ = ("_values",)
@@ -107,10 +112,6 @@ class Columns(Mapping[str, np.ndarray]):
 
     def __len__(self) -> int:
         return len(self._values)
-
-    def computed(self, name: str) -> bool:
-        """Whether column ``name`` is an array already (reading it costs nothing more)."""
-        return not callable(self._values[name])
 
     def __reduce__(self):
         return dict, (dict(self.items()),)

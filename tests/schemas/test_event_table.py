@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from operators.execution.ids import event_id
 from schemas.codec import CODEC
-from schemas.event_table import EventTable, fields, id_lanes, merge_records, tables_of
+from schemas.event_table import Coded, EventTable, fields, id_lanes, merge_records, tables_of
 
 ids = st.one_of(st.builds(event_id, st.text(max_size=5)), st.text(min_size=1, max_size=8))
 names = st.sampled_from(["s1", "s2", "ALFA", "BETA", ""])
@@ -158,3 +158,39 @@ def _tail(table: EventTable, n: int) -> EventTable:
     return EventTable(
         table.schema, {k: v[n:] for k, v in table.columns.items()}, table.sequence[n:], table.categories
     )
+
+
+@given(st.lists(reports, min_size=1, max_size=20), st.integers(0, 20))
+def test_deferred_columns_read_as_the_eager_table_and_only_when_read(report_rows, cut):
+    """A table whose columns are functions (`Columns`) reads, joins, pickles and writes out as the
+    same table built from arrays; a column is computed once, and only when it (or a table joined from
+    it) is read."""
+    import pickle
+
+    eager = EventTable.from_records("ExecutionReport", report_rows, range(len(report_rows)))
+    computed: list[str] = []
+
+    def later(name: str):
+        def compute():
+            computed.append(name)
+            return eager.columns[name]
+
+        return compute
+
+    values = {
+        name: Coded(later(name), eager.categories[name]) if name in eager.categories else later(name)
+        for name in fields("ExecutionReport")
+    }
+    deferred = EventTable.build("ExecutionReport", eager.sequence, **values)
+    cut = min(cut, len(report_rows))
+    joined = EventTable.concat("ExecutionReport", [deferred, EventTable.concat("ExecutionReport", [eager])])
+
+    assert computed == []
+    np.testing.assert_array_equal(
+        joined.columns["last_price"][: len(report_rows)], eager.columns["last_price"]
+    )
+    assert computed == ["last_price"]
+    assert deferred.to_records()[:cut] == report_rows[:cut]
+    assert sorted(computed) == sorted(set(computed))  # each column once
+    assert pickle.loads(pickle.dumps(deferred)).to_records() == report_rows
+    assert joined.to_frame().iloc[: len(report_rows)].equals(eager.to_frame())
