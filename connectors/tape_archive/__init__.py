@@ -12,11 +12,12 @@ A tape archive is a directory::
     columns/<topic>/<partition>/          a cache, rebuildable from the log (`TapeReader.rebuild_columns`):
         offset.npy timestamp_ms.npy ts_event.npy schema.npy   one entry per record (int64, int16 code)
         key.bin key_end.npy key_null.npy value.bin value_end.npy value_null.npy   raw bytes, mmap-able
-        meta.json                         schema names of the codes, categories, headers by row
+        meta.json                         schema names of the codes, categories, headers by row, whether
+                                          ts_event never decreases, undecodable count (not scanned for)
         <Schema>/<field>.npy              columns of a columnar schema (primitives, enums, strings as
                                           int32 codes into sorted categories, nullable doubles as NaN)
 
-Everything is read with ``np.load(mmap_mode="r")``, so memory stays bounded. Readers merge partitions
+Everything is read memory-mapped, so memory stays bounded. Readers merge partitions
 and topics in event-time order (``ts_event``, then topic, partition, offset) with a chunked k-way merge.
 Undecodable values are kept in the log and cache, counted per partition in the manifest, yielded by
 ``records()`` (event time = ``timestamp_ms * 1e6``) and skipped, but counted, by ``events()`` and
