@@ -53,7 +53,8 @@ class EventBatch:
         return np.asarray(self.categories[name], dtype=object)[self.columns[name]]
 
     def rows_by(self, name: str) -> dict[str, np.ndarray]:
-        """The row indices (ascending) of each value of dictionary-coded column ``name`` present in the batch.
+        """The row indices (ascending) of each value of dictionary-coded column ``name`` present in the batch
+        (not to be written to: one shared `every_row` range when every row has the same value).
 
         >>> rows = [{"instrument": i, "ts_event": t} for t, i in enumerate("ABA")]
         >>> {k: v.tolist() for k, v in EventBatch.from_records("Bar", "md", rows).rows_by("instrument").items()}
