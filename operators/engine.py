@@ -349,6 +349,7 @@ class _Sweep:
         self.close = columns["close"]
         self.rows_of = batch.rows_by("instrument")
         self._row_lists: dict[str, list[int]] = {}
+        self._marked_through = -1  # `_refresh_marks` has seen the bars of the rows up to this one
 
     def batch_last_close(self) -> dict[str, float]:
         return {name: float(self.close[rows[-1]]) for name, rows in self.rows_of.items()}
@@ -401,9 +402,21 @@ class _Sweep:
         return halted
 
     def _refresh_marks(self, row: int, skip: str) -> None:
+        """Mark each held instrument but ``skip`` (the row's own, which its row marks) at its latest close
+        up to ``row`` (the previous batch's close before its first row), in the portfolio's order.
+
+        Rows are processed in order and each processed row marks its own instrument at its close, so
+        only the marks of instruments with a bar since the last refresh can be off: only those are
+        looked up (marking the others would change nothing).
+        """
         portfolio = self.engine.portfolio
+        stale = set()
+        if row > self._marked_through:
+            codes = set(self.codes[self._marked_through + 1 : row + 1].tolist())
+            stale = {self.names[code] for code in codes}
+            self._marked_through = row
         for instrument in portfolio.held():
-            if instrument == skip:
+            if instrument == skip or instrument not in stale:
                 continue
             rows = self._row_list(instrument)
             k = -1 if rows is None else bisect_right(rows, row) - 1

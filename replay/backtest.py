@@ -54,7 +54,7 @@ from operators.performance.trades import FILL_COLUMNS
 from operators.strategies import strategy_class
 from operators.strategy import StrategyRunner
 from operators.strategy.runner import EMPTY_TARGETS, Targets
-from replay.memory import keep_freed_memory
+from replay.memory import keep_freed_memory, old_objects_frozen
 from schemas.batch import EventBatch
 from schemas.codec import CODEC
 from schemas.errors import ConfigError
@@ -486,7 +486,8 @@ def backtest(
     source = TapeSource(tape, config.data.topics, config.data.batch_rows, progress)
     bound = _RUN.set(_Run(source, config, runner, engine, collector))
     try:
-        run_main(backtest_flow(), epoch_interval=timedelta(seconds=30))
+        with old_objects_frozen():
+            run_main(backtest_flow(), epoch_interval=timedelta(seconds=30))
     finally:
         _RUN.reset(bound)
     equity = collector.equity()
